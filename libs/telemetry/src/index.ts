@@ -1,0 +1,5 @@
+export * from './lib/reading';
+export * from './lib/topic';
+export * from './lib/payload';
+export * from './lib/park-model';
+export * from './lib/influx-point';
