@@ -19,6 +19,8 @@ const common = {
     '^@park/telemetry$': '<rootDir>/libs/telemetry/src/index.ts',
     '^@park/metrics$': '<rootDir>/libs/metrics/src/index.ts',
   },
+  // aedes 1.x is ESM-only; SWC turns it into CommonJS like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!aedes/)'],
   testEnvironment: 'node',
   rootDir: __dirname,
 };

@@ -1,0 +1,135 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { ConfigError } from '../config/gateway-config';
+import { isValidFilter, topicMatches } from './topic-filter';
+
+const scrypt = promisify(crypto.scrypt) as (pw: crypto.BinaryLike, salt: crypto.BinaryLike, len: number, opts: crypto.ScryptOptions) => Promise<Buffer>;
+
+/** scrypt cost parameters (RFC 7914); N=2^15 costs ~50-100 ms per check. */
+export const SCRYPT_PARAMS = { N: 32768, r: 8, p: 1, keyLen: 32 } as const;
+
+/** One device credential as stored in the credentials file. Never holds the password. */
+export interface DeviceCredential {
+  username: string;
+  /** `scrypt$N$r$p$<salt b64>$<hash b64>` */
+  hash: string;
+  /** MQTT topic filters this credential may publish to, e.g. `park/demo/b01/+/+`. */
+  publish: string[];
+  createdAt: string;
+  note?: string;
+}
+
+export interface CredentialsFile {
+  version: 1;
+  devices: DeviceCredential[];
+}
+
+/** Hashes a password with a fresh random salt. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = crypto.randomBytes(16);
+  const { N, r, p, keyLen } = SCRYPT_PARAMS;
+  const key = await scrypt(password, salt, keyLen, { N, r, p, maxmem: 256 * N * r });
+  return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+/** Checks a password against a stored hash in constant time. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [N, r, p] = parts.slice(1, 4).map(Number);
+  const salt = Buffer.from(parts[4], 'base64');
+  const expected = Buffer.from(parts[5], 'base64');
+  const key = await scrypt(password, salt, expected.length, { N, r, p, maxmem: 256 * N * r + 1024 });
+  return crypto.timingSafeEqual(key, expected);
+}
+
+/** A new random device password (24 URL-safe characters, 144 bits). */
+export function newPassword(): string {
+  return crypto.randomBytes(18).toString('base64url');
+}
+
+/**
+ * Reads and checks a credentials file. Throws ConfigError naming the file,
+ * the JSON path and the fix.
+ */
+export function readCredentialsFile(file: string, { mustExist }: { mustExist: boolean }): CredentialsFile {
+  if (!fs.existsSync(file)) {
+    if (!mustExist) return { version: 1, devices: [] };
+    throw new ConfigError(
+      `device credentials file ${file} does not exist, and MQTT_AUTH=required. ` +
+        `Create a credential with: npm run credentials -- add --username <device> --publish 'park/<park>/<building>/#' ` +
+        `(or set DEVICE_CREDENTIALS to an existing file, or MQTT_AUTH=off to accept anonymous devices)`,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`device credentials file ${file}: is not valid JSON (${(e as Error).message}); fix it or recreate it with npm run credentials -- add`);
+  }
+  const where = (p: string, msg: string) => new ConfigError(`device credentials file ${file}: ${p} ${msg}`);
+  const d = doc as Partial<CredentialsFile>;
+  if (typeof d !== 'object' || d === null || d.version !== 1 || !Array.isArray(d.devices)) {
+    throw where('$', 'must be {"version": 1, "devices": [...]}');
+  }
+  const names = new Set<string>();
+  d.devices.forEach((c, i) => {
+    if (typeof c?.username !== 'string' || c.username.length === 0) throw where(`$.devices[${i}].username`, 'must be a non-empty string');
+    if (names.has(c.username)) throw where(`$.devices[${i}].username`, `duplicates "${c.username}"; remove one of them`);
+    names.add(c.username);
+    if (typeof c.hash !== 'string' || !c.hash.startsWith('scrypt$')) throw where(`$.devices[${i}].hash`, 'must be an scrypt hash made by npm run credentials -- add');
+    if (!Array.isArray(c.publish) || c.publish.length === 0) throw where(`$.devices[${i}].publish`, 'must list at least one topic filter, e.g. "park/demo/b01/#"');
+    c.publish.forEach((f, j) => {
+      if (typeof f !== 'string' || !isValidFilter(f)) throw where(`$.devices[${i}].publish[${j}]`, `"${String(f)}" is not a valid MQTT topic filter`);
+    });
+  });
+  return d as CredentialsFile;
+}
+
+/** Writes the file atomically, readable by its owner only. */
+export function writeCredentialsFile(file: string, content: CredentialsFile): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+/** The authenticated identity of a connected device. */
+export interface DeviceIdentity {
+  username: string;
+  publish: string[];
+}
+
+/**
+ * Device authentication and publish authorization, over the credentials
+ * file loaded at start-up.
+ */
+export class DeviceAuthenticator {
+  private readonly byName: Map<string, DeviceCredential>;
+
+  constructor(file: CredentialsFile) {
+    this.byName = new Map(file.devices.map((c) => [c.username, c]));
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  /** Resolves to the identity, or undefined for an unknown user or a wrong password. */
+  async authenticate(username: string | undefined, password: Buffer | string | undefined): Promise<DeviceIdentity | undefined> {
+    if (!username || password === undefined) return undefined;
+    const cred = this.byName.get(username);
+    // Unknown users still pay one scrypt so that timing does not reveal which names exist.
+    const ok = await verifyPassword(password.toString(), cred?.hash ?? DUMMY_HASH);
+    return ok && cred ? { username: cred.username, publish: cred.publish } : undefined;
+  }
+
+  /** May this identity publish on this topic? */
+  static mayPublish(identity: DeviceIdentity, topic: string): boolean {
+    return identity.publish.some((f) => topicMatches(f, topic));
+  }
+}
+
+const DUMMY_HASH = `scrypt$${SCRYPT_PARAMS.N}$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;

@@ -1,0 +1,153 @@
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import { DeviceAuthenticator, DeviceIdentity } from '../auth/device-credentials';
+import { reachesProtectedTopics } from '../auth/topic-filter';
+import { IngestService } from '../ingest/ingest.service';
+import { Logger } from '../observability/logger';
+import { PacketSizeGuard } from './packet-size.guard';
+import { BrokerStatus, TelemetryBroker } from './telemetry-broker';
+
+/**
+ * Largest MQTT packet accepted on a connection. Payloads over 64 KiB
+ * (contract §3) still reach the ingest pipeline and are counted as
+ * `too_large`; only packets beyond this bound close the connection before
+ * they are buffered.
+ */
+export const MAX_PACKET_BYTES = 1024 * 1024;
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  /** undefined = MQTT_AUTH=off. */
+  authenticator?: DeviceAuthenticator;
+}
+
+/**
+ * The embedded aedes broker (contract §1): TCP on MQTT_PORT and WebSocket at
+ * `/mqtt` on the HTTP server. Telemetry is ingested in `authorizePublish`,
+ * which aedes runs before it sends PUBACK, so an acknowledged QoS 1 reading
+ * is already in the gateway's write queue.
+ */
+export class EmbeddedBroker implements TelemetryBroker {
+  private aedes?: Aedes;
+  private server?: net.Server;
+  private wss?: WebSocketServer;
+  private readonly identities = new WeakMap<Client, DeviceIdentity>();
+  private listening = false;
+  boundPort?: number;
+
+  constructor(
+    private readonly opts: EmbeddedBrokerOptions,
+    private readonly ingest: IngestService,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const auth = this.opts.authenticator;
+    this.aedes = await Aedes.createBroker({
+      // A device's queue of undelivered QoS>0 messages; devices do not
+      // subscribe to telemetry, so this only bounds misbehaving clients.
+      queueLimit: 1000,
+      maxClientsIdLength: 128,
+      // Disconnect a client that stops reading instead of stalling delivery.
+      drainTimeout: 10_000,
+      connectTimeout: 10_000,
+      authenticate: (client, username, password, done) => {
+        if (!auth) return done(null, true);
+        auth.authenticate(username, password).then(
+          (identity) => {
+            if (!identity) {
+              this.log.warn({ clientId: client.id, username }, 'MQTT connection refused: bad username or password');
+              const err = new Error('bad username or password') as AuthenticateError;
+              err.returnCode = 4; // [MQTT-3.2.2] CONNACK 0x04 bad user name or password
+              return done(err, false);
+            }
+            this.identities.set(client, identity);
+            done(null, true);
+          },
+          (e: Error) => {
+            const err = new Error(e.message) as AuthenticateError;
+            err.returnCode = 3; // server unavailable
+            done(err, false);
+          },
+        );
+      },
+      authorizePublish: (client, packet, done) => this.onPublish(client, packet, done),
+      authorizeSubscribe: (client, sub, done) => this.onSubscribe(client, sub, done),
+    });
+    this.aedes.on('clientError', (client, err) => this.log.debug({ clientId: client?.id, err: err.message }, 'MQTT client error'));
+    this.aedes.on('connectionError', (client, err) => this.log.debug({ clientId: client?.id, err: err.message }, 'MQTT connection error'));
+
+    this.server = net.createServer((socket) => this.aedes!.handle(this.guard(socket, socket.remoteAddress ?? '?')));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.opts.port, this.opts.host, () => resolve());
+    });
+    this.boundPort = (this.server.address() as net.AddressInfo).port;
+    this.listening = true;
+    this.log.info({ host: this.opts.host, port: this.boundPort, auth: auth ? 'required' : 'off', devices: auth?.size }, 'embedded MQTT broker listening');
+  }
+
+  /** Serves MQTT over WebSocket at `/mqtt` on the gateway's HTTP server. */
+  attachWebSocket(server: http.Server): (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => boolean {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PACKET_BYTES + 16, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false) });
+    return (req, socket, head) => {
+      if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt' || !this.aedes) return false;
+      this.wss!.handleUpgrade(req, socket, head, (ws) => {
+        const stream = createWebSocketStream(ws);
+        this.aedes!.handle(this.guard(stream, socket.remoteAddress ?? '?'), req);
+      });
+      return true;
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.listening = false;
+    await new Promise<void>((r) => (this.aedes ? this.aedes.close(() => r()) : r()));
+    this.wss?.clients.forEach((c) => c.terminate());
+    this.wss?.close();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  status(): BrokerStatus {
+    return { mode: 'embedded', up: this.listening, url: `mqtt://${this.opts.host}:${this.boundPort ?? this.opts.port}`, clients: this.aedes?.connectedClients ?? 0 };
+  }
+
+  private guard(stream: net.Socket | import('node:stream').Duplex, remote: string) {
+    return new PacketSizeGuard(stream, MAX_PACKET_BYTES, (declared) => {
+      this.log.warn({ remote, declaredBytes: declared, limit: MAX_PACKET_BYTES }, 'MQTT packet over the size limit; connection closed');
+      this.ingest.rejectOversizePacket(remote, declared);
+    });
+  }
+
+  private onPublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    const topic = packet.topic;
+    // [MQTT-4.7.2-1] $-topics belong to the broker.
+    if (topic.startsWith('$')) return done(new Error(`${topic.split('/')[0]} topics are reserved`));
+    if (!client) return done(null); // a will published by the broker itself
+    const identity = this.identities.get(client);
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const ctx = { clientId: client.id, username: identity?.username };
+    if (this.opts.authenticator && !(identity && DeviceAuthenticator.mayPublish(identity, topic))) {
+      this.ingest.rejectUnauthorized(topic, payload, `${identity ? `user "${identity.username}"` : 'this client'} may not publish to ${topic}`, ctx);
+      // MQTT 3.1.1 has no negative PUBACK: the connection is closed, as other
+      // brokers do, so a device with a wrong ACL is visible at once.
+      return done(new Error(`not authorized to publish to ${topic}`));
+    }
+    if (topic === 'park' || topic.startsWith('park/')) {
+      packet.retain = false; // contract §2: the retain flag is ignored for telemetry
+      this.ingest.handle(topic, payload, ctx);
+    }
+    done(null);
+  }
+
+  private onSubscribe(client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {
+    if (this.opts.authenticator && reachesProtectedTopics(sub.topic)) {
+      this.log.warn({ clientId: client.id, filter: sub.topic }, 'MQTT subscription refused: devices may not subscribe to park/ or $SYS topics');
+      return done(null, null); // SUBACK 0x80 for this filter; the connection stays
+    }
+    done(null, sub);
+  }
+}

@@ -1,0 +1,83 @@
+import { Duplex } from 'node:stream';
+
+/**
+ * Wraps a connection so that an MQTT packet whose declared size exceeds
+ * `maxBytes` closes it before the broker buffers the packet (aedes has no
+ * packet size limit of its own). It reads only fixed headers (MQTT 3.1.1
+ * §2.2: a type byte, then the Remaining Length as a 1–4 byte varint) and
+ * skips bodies, so the cost is a few operations per chunk.
+ */
+export class PacketSizeGuard extends Duplex {
+  private state: 'type' | 'length' | 'body' = 'type';
+  private remaining = 0;
+  private multiplier = 1;
+  private lengthBytes = 0;
+
+  constructor(
+    private readonly inner: Duplex,
+    private readonly maxBytes: number,
+    private readonly onOversize: (declaredBytes: number) => void,
+  ) {
+    super({ allowHalfOpen: false });
+    inner.on('data', (chunk: Buffer) => {
+      const declared = this.scan(chunk);
+      if (declared > 0) {
+        this.onOversize(declared);
+        inner.destroy();
+        this.destroy();
+        return;
+      }
+      if (!this.push(chunk)) inner.pause();
+    });
+    inner.on('end', () => this.push(null));
+    inner.on('error', (e) => this.destroy(e));
+    inner.on('close', () => this.destroy());
+  }
+
+  /** Returns the declared size of an oversize packet, or 0 when all is well. */
+  private scan(chunk: Buffer): number {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.state === 'type') {
+        i++;
+        this.state = 'length';
+        this.remaining = 0;
+        this.multiplier = 1;
+        this.lengthBytes = 0;
+      } else if (this.state === 'length') {
+        const b = chunk[i++];
+        this.remaining += (b & 0x7f) * this.multiplier;
+        this.multiplier *= 128;
+        this.lengthBytes++;
+        if ((b & 0x80) === 0 || this.lengthBytes === 4) {
+          if (this.remaining > this.maxBytes) return this.remaining;
+          this.state = this.remaining === 0 ? 'type' : 'body';
+        }
+      } else {
+        const take = Math.min(this.remaining, chunk.length - i);
+        i += take;
+        this.remaining -= take;
+        if (this.remaining === 0) this.state = 'type';
+      }
+    }
+    return 0;
+  }
+
+  override _read(): void {
+    this.inner.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.inner.write(chunk, cb);
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    this.inner.end();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    this.inner.destroy();
+    cb(err);
+  }
+}

@@ -1,0 +1,140 @@
+import * as path from 'node:path';
+import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '@park/telemetry';
+
+/** The repository root (apps/gateway/src/config → ../../../..). */
+export const REPO_ROOT = path.resolve(__dirname, '../../../..');
+
+/** The bundled demo park (contract §1: default of `PARK_MODEL`). */
+export const DEMO_PARK_MODEL = path.join(REPO_ROOT, 'apps/gateway/parks/demo.park.json');
+
+export type InfluxApi = 'v1' | 'v2';
+
+/** Everything the gateway is configured with; only from the environment (contract §1). */
+export interface GatewayConfig {
+  host: string;
+  httpPort: number;
+  mqttPort: number;
+  /** External broker URL; undefined = embedded aedes. */
+  mqttUrl?: string;
+  /** Shared-subscription group for external mode (`$share/{group}/park/#`). */
+  mqttShareGroup?: string;
+  /** Client id of the gateway at the external broker (persistent session). */
+  mqttClientId: string;
+  mqttAuth: 'required' | 'off';
+  deviceCredentialsFile: string;
+  influx: {
+    url: string;
+    db: string;
+    bucket?: string;
+    org?: string;
+    token?: string;
+    /** Forced API; undefined = detect from `/ping`. */
+    api?: InfluxApi;
+    /** Lines per write request. */
+    batchSize: number;
+    /** Longest a line waits in memory before it is sent, ms. */
+    flushIntervalMs: number;
+    /** Create the v1 database when missing. */
+    createDb: boolean;
+  };
+  spool: { dir: string; maxBytes: number };
+  parkModelFiles: string[];
+  payloadLimits: PayloadLimits;
+  vitals: { windowMs: number; allowedLatenessMs: number };
+  viewerDir: string;
+  logLevel: string;
+}
+
+/** A configuration error: names the variable (or file), the value and the fix. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(`environment variable ${name}="${raw}" is invalid: expected an integer in ${min}..${max} (default ${def}); fix or unset it`);
+  }
+  return v;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], def: T | undefined): T | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`environment variable ${name}="${raw}" is invalid: expected one of ${allowed.join(', ')}; fix or unset it`);
+  }
+  return raw as T;
+}
+
+function url(env: Env, name: string, def: string | undefined, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`environment variable ${name}="${raw}" is not a URL; expected e.g. ${protocols[0]}//127.0.0.1`);
+  }
+  if (!protocols.includes(u.protocol)) {
+    throw new ConfigError(`environment variable ${name}="${raw}" has protocol ${u.protocol}; expected one of ${protocols.join(', ')}`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+/**
+ * Reads the gateway's configuration from the environment (contract §1 plus
+ * the tuning knobs documented in docs/configuration.md). Throws ConfigError
+ * with the variable, its value and the fix.
+ */
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const mqttAuth = oneOf(env, 'MQTT_AUTH', ['required', 'off'] as const, 'required')!;
+  const shareGroup = env.MQTT_SHARE_GROUP || undefined;
+  if (shareGroup !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(shareGroup)) {
+    throw new ConfigError(`environment variable MQTT_SHARE_GROUP="${shareGroup}" is invalid: use 1-64 letters, digits, "_" or "-" (no "/", "+" or "#")`);
+  }
+  const parkModel = env.PARK_MODEL && env.PARK_MODEL.trim() !== '' ? env.PARK_MODEL : DEMO_PARK_MODEL;
+  return {
+    host: env.HOST || '127.0.0.1',
+    httpPort: int(env, 'HTTP_PORT', 3000, 0, 65535),
+    mqttPort: int(env, 'MQTT_PORT', 1883, 0, 65535),
+    mqttUrl: url(env, 'MQTT_URL', undefined, ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
+    mqttShareGroup: shareGroup,
+    mqttClientId: env.MQTT_CLIENT_ID || `park-gateway-${shareGroup ?? 'main'}-${env.GATEWAY_INSTANCE ?? process.pid}`,
+    mqttAuth,
+    deviceCredentialsFile: path.resolve(env.DEVICE_CREDENTIALS || path.join(REPO_ROOT, '.data/device-credentials.json')),
+    influx: {
+      url: url(env, 'INFLUX_URL', 'http://127.0.0.1:8086', ['http:', 'https:'])!,
+      db: env.INFLUX_DB || 'park',
+      bucket: env.INFLUX_BUCKET || undefined,
+      org: env.INFLUX_ORG || undefined,
+      token: env.INFLUX_TOKEN || undefined,
+      api: oneOf(env, 'INFLUX_API', ['v1', 'v2'] as const, undefined),
+      batchSize: int(env, 'INFLUX_BATCH_SIZE', 5000, 1, 100_000),
+      flushIntervalMs: int(env, 'INFLUX_FLUSH_MS', 200, 1, 60_000),
+      createDb: env.INFLUX_CREATE_DB !== 'false',
+    },
+    spool: {
+      dir: path.resolve(env.SPOOL_DIR || path.join(REPO_ROOT, '.data/spool')),
+      maxBytes: int(env, 'SPOOL_MAX_MB', 1024, 1, 1_000_000) * 1024 * 1024,
+    },
+    parkModelFiles: parkModel.split(',').map((p) => path.resolve(p.trim())).filter((p) => p.length > 0),
+    payloadLimits: {
+      maxFutureMs: int(env, 'MAX_FUTURE_S', DEFAULT_PAYLOAD_LIMITS.maxFutureMs / 1000, 0, 365 * 86400) * 1000,
+      maxAgeMs: int(env, 'MAX_AGE_S', DEFAULT_PAYLOAD_LIMITS.maxAgeMs / 1000, 1, 10 * 365 * 86400) * 1000,
+    },
+    vitals: {
+      windowMs: int(env, 'VITALS_WINDOW_MS', 60_000, 1000, 3_600_000),
+      allowedLatenessMs: int(env, 'VITALS_LATENESS_MS', 30_000, 0, 3_600_000),
+    },
+    viewerDir: path.resolve(env.VIEWER_DIR || path.join(REPO_ROOT, 'dist/twin-viewer')),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info')!,
+  };
+}

@@ -1,0 +1,95 @@
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import { TELEMETRY_BROKER, TelemetryBroker } from './broker/telemetry-broker';
+import { EmbeddedBroker } from './broker/embedded-broker';
+import { ConfigError, GatewayConfig, loadConfig } from './config/gateway-config';
+import { UPGRADE_ROUTER, UpgradeRouter } from './http/upgrade-router';
+import { createLogger, Logger, NestPinoLogger } from './observability/logger';
+
+/** Bootstraps the gateway; everything else lives in the feature modules. */
+async function main(): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    return fail(e);
+  }
+  const log = createLogger(config.logLevel);
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, log), {
+      logger: new NestPinoLogger(log),
+      abortOnError: false,
+      bodyParser: false,
+    });
+  } catch (e) {
+    return fail(e, log);
+  }
+  // Not app.enableShutdownHooks(): Nest re-raises the signal after closing,
+  // so the process would end with 143/130. A clean stop exits 0.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: closing the broker, flushing writes');
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than 30 s; exiting with what is spooled');
+      process.exit(1);
+    }, 30_000);
+    app.close().then(
+      () => {
+        clearTimeout(force);
+        log.info('gateway stopped');
+        process.exit(0);
+      },
+      (e: Error) => {
+        log.error({ err: e.message }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  app.disable('x-powered-by');
+
+  const openapi = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle('Park twin gateway').setDescription('Park telemetry contract v1: health, parks, vital signs, history, alarms, KPIs. Live stream: WebSocket /api/live.').setVersion('1').build(),
+  );
+  SwaggerModule.setup('api/docs', app, openapi, { jsonDocumentUrl: 'api/openapi.json' });
+
+  if (fs.existsSync(`${config.viewerDir}/index.html`)) app.useStaticAssets(config.viewerDir, { index: 'index.html', maxAge: '1h' });
+  else log.warn({ viewerDir: config.viewerDir }, 'twin viewer not built; run `npm run build` to serve it at /');
+
+  const router = app.get<UpgradeRouter>(UPGRADE_ROUTER);
+  const broker = app.get<TelemetryBroker>(TELEMETRY_BROKER);
+  if (broker instanceof EmbeddedBroker) router.add(broker.attachWebSocket(app.getHttpServer() as http.Server));
+  router.attach(app.getHttpServer() as http.Server);
+
+  try {
+    await app.listen(config.httpPort, config.host);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { port?: number };
+    if (err.code === 'EADDRINUSE') {
+      const which = err.port === config.mqttPort ? 'MQTT_PORT' : 'HTTP_PORT';
+      return fail(new ConfigError(`cannot listen on ${config.host}:${err.port} (address already in use); set ${which} to a free port or stop what uses it`), log);
+    }
+    return fail(e, log);
+  }
+  const b = broker.status();
+  log.info({ http: `http://${config.host}:${config.httpPort}`, mqtt: b.url, ws: b.mode === 'embedded' ? `ws://${config.host}:${config.httpPort}/mqtt` : undefined, parks: config.parkModelFiles }, 'gateway ready');
+}
+
+function fail(e: unknown, log?: Logger): never {
+  const msg = e instanceof ConfigError ? e.message : (e as Error).stack ?? String(e);
+  if (log) log.fatal({ err: msg }, 'gateway cannot start');
+  process.stderr.write(`\ngateway cannot start: ${msg}\n`);
+  process.exit(1);
+}
+
+void main();

@@ -1,0 +1,80 @@
+import { REJECT_REASONS, RejectReason } from '@park/telemetry';
+
+/** Latency histogram buckets, seconds (write latency to InfluxDB). */
+const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+class Histogram {
+  readonly counts = new Array<number>(LATENCY_BUCKETS_S.length).fill(0);
+  sum = 0;
+  count = 0;
+  observe(seconds: number): void {
+    this.sum += seconds;
+    this.count++;
+    for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) if (seconds <= LATENCY_BUCKETS_S[i]) this.counts[i]++;
+  }
+}
+
+/**
+ * The gateway's counters, rendered as Prometheus text at `/metrics`
+ * (contract §7). Plain numbers: the hot path only increments fields.
+ */
+export class GatewayMetrics {
+  messagesReceived = 0;
+  readingsReceived = 0;
+  readingsAccepted = 0;
+  readonly rejected: Record<RejectReason, number> = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
+  unregisteredReadings = 0;
+  /** Points confirmed written by InfluxDB (readings and derived points). */
+  pointsWritten = 0;
+  /** Points that InfluxDB refused for good (HTTP 400 on the single line). */
+  pointsDeadLettered = 0;
+  writeRequests = 0;
+  writeFailures = 0;
+  pointsSpooled = 0;
+  pointsReplayed = 0;
+  spoolDroppedPoints = 0;
+  readonly writeLatency = new Histogram();
+  lateReadings = 0;
+  liveDroppedMessages = 0;
+  /** Gauges are read at scrape time through these callbacks. */
+  gauges: Record<string, { help: string; read: () => number }> = {};
+
+  reject(reason: RejectReason, n = 1): void {
+    this.rejected[reason] += n;
+  }
+
+  get rejectedTotal(): number {
+    let t = 0;
+    for (const r of REJECT_REASONS) t += this.rejected[r];
+    return t;
+  }
+
+  /** Prometheus text exposition format 0.0.4. */
+  render(): string {
+    const out: string[] = [];
+    const counter = (name: string, help: string, value: number) => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`);
+    };
+    counter('gateway_messages_received_total', 'MQTT messages received on park/ topics.', this.messagesReceived);
+    counter('gateway_readings_received_total', 'Readings received (each element of an array payload counts).', this.readingsReceived);
+    counter('gateway_readings_accepted_total', 'Readings that passed validation and were queued for InfluxDB.', this.readingsAccepted);
+    out.push('# HELP gateway_readings_rejected_total Readings rejected, by reason (contract section 3).', '# TYPE gateway_readings_rejected_total counter');
+    for (const r of REJECT_REASONS) out.push(`gateway_readings_rejected_total{reason="${r}"} ${this.rejected[r]}`);
+    counter('gateway_readings_unregistered_total', 'Stored readings from sensors the park model does not list.', this.unregisteredReadings);
+    counter('gateway_readings_late_total', 'Readings that arrived after their vitals window closed (stored raw; picked up by a recompute).', this.lateReadings);
+    counter('gateway_points_written_total', 'Points InfluxDB confirmed written (readings, vitals, alarms).', this.pointsWritten);
+    counter('gateway_points_dead_lettered_total', 'Points InfluxDB refused for good (HTTP 400 on the line alone); logged with the reason.', this.pointsDeadLettered);
+    counter('gateway_write_requests_total', 'Write requests sent to InfluxDB.', this.writeRequests);
+    counter('gateway_write_failures_total', 'Write requests that failed (network, 429, 5xx).', this.writeFailures);
+    counter('gateway_points_spooled_total', 'Points put into the on-disk spool because InfluxDB could not take them.', this.pointsSpooled);
+    counter('gateway_points_replayed_total', 'Spooled points written to InfluxDB after it came back.', this.pointsReplayed);
+    counter('gateway_spool_dropped_points_total', 'Points dropped because the spool reached its bound (SPOOL_MAX_MB).', this.spoolDroppedPoints);
+    counter('gateway_live_dropped_messages_total', 'Live-stream messages dropped for slow WebSocket clients.', this.liveDroppedMessages);
+    const h = this.writeLatency;
+    out.push('# HELP gateway_write_latency_seconds Latency of successful InfluxDB write requests.', '# TYPE gateway_write_latency_seconds histogram');
+    LATENCY_BUCKETS_S.forEach((b, i) => out.push(`gateway_write_latency_seconds_bucket{le="${b}"} ${h.counts[i]}`));
+    out.push(`gateway_write_latency_seconds_bucket{le="+Inf"} ${h.count}`, `gateway_write_latency_seconds_sum ${h.sum}`, `gateway_write_latency_seconds_count ${h.count}`);
+    for (const [name, g] of Object.entries(this.gauges)) out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.read()}`);
+    return out.join('\n') + '\n';
+  }
+}

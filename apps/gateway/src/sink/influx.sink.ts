@@ -1,0 +1,220 @@
+import { Logger } from '../observability/logger';
+import { GatewayMetrics } from '../observability/gateway-metrics';
+import { DiskSpool } from './disk-spool';
+import { InfluxHttp } from './influx-http';
+import { PointSink, SinkBacklog } from './point-sink';
+
+export interface InfluxSinkOptions {
+  batchSize: number;
+  flushIntervalMs: number;
+  /** Attempts per batch before it goes to the spool. */
+  attempts: number;
+  /** Lines held in memory before everything waiting goes to the spool. */
+  maxMemoryLines: number;
+  /** Injected for tests: delays between retries. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/**
+ * Batches lines to InfluxDB: a batch leaves when it is full or when its first
+ * line has waited `flushIntervalMs`. One request in flight, so batches land in
+ * order. A failed batch is retried with backoff (network errors, 429, 5xx);
+ * if it still fails it goes to the on-disk spool, and so does everything after
+ * it until the spool has been replayed: order is kept and nothing is lost
+ * while InfluxDB is away. A 400 for a batch is bisected so that the good
+ * lines are written and only the refused ones are dead-lettered (logged and
+ * counted).
+ */
+export class InfluxSink implements PointSink {
+  private pending: string[] = [];
+  private readonly queue: string[][] = [];
+  private queuedLines = 0;
+  private timer?: NodeJS.Timeout;
+  private pumping?: Promise<void>;
+  private replaying?: Promise<void>;
+  private closed = false;
+  private reachable = true;
+  private lastError?: string;
+  private lastWriteOkAt?: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly http: InfluxHttp,
+    private readonly spool: DiskSpool,
+    private readonly metrics: GatewayMetrics,
+    private readonly log: Logger,
+    private readonly opts: InfluxSinkOptions,
+  ) {
+    this.sleep = opts.sleep ?? defaultSleep;
+    if (!spool.isEmpty) {
+      const s = spool.size;
+      log.warn({ spooledLines: s.lines, segments: s.segments }, 'spool holds points from an earlier run; replaying them');
+      this.startReplay();
+    }
+  }
+
+  write(lines: string[]): void {
+    if (lines.length === 0) return;
+    for (const l of lines) this.pending.push(l);
+    if (this.pending.length >= this.opts.batchSize) this.cut();
+    else if (!this.timer && !this.closed) this.timer = setTimeout(() => this.cut(), this.opts.flushIntervalMs);
+  }
+
+  async flush(): Promise<void> {
+    this.cut();
+    while (this.pumping) await this.pumping;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    // Whatever is still waiting (InfluxDB away) is kept on disk for next start.
+    this.spoolQueue();
+    this.http.close();
+  }
+
+  backlog(): SinkBacklog {
+    const s = this.spool.size;
+    return {
+      memoryLines: this.pending.length + this.queuedLines,
+      spooledLines: s.lines,
+      spooledBytes: s.bytes,
+      reachable: this.reachable,
+      lastError: this.lastError,
+      lastWriteOkAt: this.lastWriteOkAt ? new Date(this.lastWriteOkAt).toISOString() : undefined,
+    };
+  }
+
+  /** Moves the pending lines into batches of at most batchSize and starts sending. */
+  private cut(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.pending.length > 0) {
+      const batch = this.pending.length <= this.opts.batchSize ? this.pending : this.pending.slice(0, this.opts.batchSize);
+      this.pending = batch === this.pending ? [] : this.pending.slice(this.opts.batchSize);
+      this.queue.push(batch);
+      this.queuedLines += batch.length;
+    }
+    if (this.queuedLines > this.opts.maxMemoryLines) {
+      this.log.warn({ lines: this.queuedLines }, 'InfluxDB is slower than the incoming stream; moving the backlog to the spool');
+      this.spoolQueue();
+      this.startReplay();
+    }
+    this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
+  }
+
+  private async pump(): Promise<void> {
+    while (this.queue.length > 0) {
+      // While older points wait in the spool, newer ones queue behind them.
+      if (!this.spool.isEmpty || this.replaying) {
+        this.spoolQueue();
+        this.startReplay();
+        return;
+      }
+      const batch = this.queue[0];
+      const ok = await this.send(batch, this.opts.attempts);
+      this.queue.shift();
+      this.queuedLines -= batch.length;
+      if (!ok) {
+        this.spoolBatch(batch);
+        this.startReplay();
+      }
+    }
+  }
+
+  /** Sends one batch with retries; false when it should be spooled. */
+  private async send(batch: string[], attempts: number): Promise<boolean> {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await this.sleep(250 * 4 ** (attempt - 1));
+      const started = process.hrtime.bigint();
+      this.metrics.writeRequests++;
+      const outcome = await this.http.write(batch.join('\n'));
+      if (outcome.ok) {
+        this.metrics.writeLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        this.metrics.pointsWritten += batch.length;
+        this.markReachable();
+        return true;
+      }
+      this.metrics.writeFailures++;
+      this.lastError = outcome.message;
+      if (!outcome.retryable) {
+        await this.bisect(batch, outcome.message);
+        this.markReachable();
+        return true;
+      }
+    }
+    if (this.reachable) this.log.error({ err: this.lastError, lines: batch.length }, 'InfluxDB write failed; spooling to disk until it is back');
+    this.reachable = false;
+    return false;
+  }
+
+  /** A refused batch: write its halves separately until the refused lines are isolated. */
+  private async bisect(batch: string[], message: string): Promise<void> {
+    if (batch.length === 1) {
+      this.metrics.pointsDeadLettered++;
+      this.log.error({ line: batch[0].slice(0, 500), reason: message }, 'InfluxDB refused a point; it is dropped (dead-lettered)');
+      return;
+    }
+    const mid = batch.length >> 1;
+    for (const half of [batch.slice(0, mid), batch.slice(mid)]) {
+      this.metrics.writeRequests++;
+      const outcome = await this.http.write(half.join('\n'));
+      if (outcome.ok) this.metrics.pointsWritten += half.length;
+      else if (!outcome.retryable) await this.bisect(half, outcome.message);
+      else if (!(await this.send(half, this.opts.attempts))) this.spoolBatch(half);
+    }
+  }
+
+  private markReachable(): void {
+    if (!this.reachable) this.log.info('InfluxDB is taking writes again');
+    this.reachable = true;
+    this.lastWriteOkAt = Date.now();
+  }
+
+  private spoolBatch(batch: string[]): void {
+    this.spool.append(batch);
+    this.metrics.pointsSpooled += batch.length;
+  }
+
+  private spoolQueue(): void {
+    if (this.pending.length > 0) {
+      this.queue.push(this.pending);
+      this.queuedLines += this.pending.length;
+      this.pending = [];
+    }
+    for (const batch of this.queue.splice(0)) this.spoolBatch(batch);
+    this.queuedLines = 0;
+  }
+
+  /** Replays the spool oldest first, backing off while InfluxDB stays away. */
+  private startReplay(): void {
+    if (this.replaying || this.closed) return;
+    this.replaying = (async () => {
+      let backoffMs = 500;
+      while (!this.closed) {
+        const head = this.spool.peek();
+        if (!head) break;
+        let ok = true;
+        for (let i = 0; i < head.lines.length && ok; i += this.opts.batchSize) {
+          ok = await this.send(head.lines.slice(i, i + this.opts.batchSize), 1);
+        }
+        if (ok) {
+          this.spool.ack(head.segment);
+          this.metrics.pointsReplayed += head.segment.lines;
+          backoffMs = 500;
+          if (this.spool.isEmpty) this.log.info('spool replayed; InfluxDB is up to date');
+        } else {
+          await this.sleep(backoffMs);
+          backoffMs = Math.min(backoffMs * 2, 5000);
+        }
+      }
+    })().finally(() => {
+      this.replaying = undefined;
+      if (this.queue.length > 0 && !this.closed) this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
+    });
+  }
+}
