@@ -68,7 +68,7 @@ async function main(): Promise<void> {
 
   const router = app.get<UpgradeRouter>(UPGRADE_ROUTER);
   const broker = app.get<TelemetryBroker>(TELEMETRY_BROKER);
-  if (broker instanceof EmbeddedBroker) router.add(broker.attachWebSocket(app.getHttpServer() as http.Server));
+  if (broker instanceof EmbeddedBroker) router.add(broker.attachWebSocket());
   router.attach(app.getHttpServer() as http.Server);
 
   try {

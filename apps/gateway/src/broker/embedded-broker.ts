@@ -91,7 +91,7 @@ export class EmbeddedBroker implements TelemetryBroker {
   }
 
   /** Serves MQTT over WebSocket at `/mqtt` on the gateway's HTTP server. */
-  attachWebSocket(server: http.Server): (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => boolean {
+  attachWebSocket(): (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => boolean {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PACKET_BYTES + 16, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false) });
     return (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt' || !this.aedes) return false;

@@ -1,0 +1,117 @@
+/**
+ * Typed access to the deploy/ library (deploy/lib/*.cjs) from the tests.
+ *
+ * The library is CommonJS so that both the ESM scripts (deploy/*.mjs, which
+ * import it natively) and jest can load it: jest 30 runs tests as CommonJS in
+ * a sandbox that cannot load ES modules on Node < 24.9 without
+ * --experimental-vm-modules. The types below describe its JSDoc'd exports.
+ */
+
+/** A private InfluxDB 1.x server (deploy/lib/influxdb.cjs). */
+export interface InfluxdbServer {
+  /** http://127.0.0.1:port */
+  url: string;
+  port: number;
+  /** The backup/restore RPC port, chosen free so servers do not clash. */
+  rpcPort: number;
+  dataDir: string;
+  configFile: string;
+  logFile: string;
+  /** The running influxd; changes on restart(). */
+  pid: number;
+  /** SIGTERM, then SIGKILL after timeoutMs (default 10 s). Keeps the data. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** Stop, then start again on the same port and data dir. */
+  restart(): Promise<void>;
+  /** Resolves when the current influxd exits. */
+  exited(): Promise<ChildExit>;
+}
+
+/** A private Mosquitto broker (deploy/lib/mosquitto.cjs). */
+export interface MosquittoServer {
+  /** mqtt://127.0.0.1:port */
+  url: string;
+  port: number;
+  dataDir: string;
+  configFile: string;
+  logFile: string;
+  pid: number;
+  /** SIGTERM (Mosquitto saves sessions and queued messages), SIGKILL after timeoutMs. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** Stop, then start again on the same port and persistence file. */
+  restart(): Promise<void>;
+  /** Resolves when the current mosquitto exits. */
+  exited(): Promise<ChildExit>;
+}
+
+/** One series of an InfluxQL answer. */
+export interface Series {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+
+/** Time format of query answers: epoch units, or null for RFC 3339 strings. */
+export type Epoch = 'ns' | 'u' | 'ms' | 's' | 'm' | 'h' | null;
+
+interface ChildLike {
+  pid?: number;
+  exitCode: number | null;
+  signalCode: NodeJS.Signals | null;
+  kill(signal?: NodeJS.Signals | number): boolean;
+}
+
+/** How a tracked child ended. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export const packages = require('../../deploy/lib/packages.cjs') as {
+  ensureDebianPackages(packages: Array<'influxdb' | 'mosquitto' | 'chromium'>, options?: { log?: (line: string) => void }): Record<string, string>;
+  programOf(pkg: 'influxdb' | 'mosquitto' | 'chromium'): string;
+};
+
+export const influxdb = require('../../deploy/lib/influxdb.cjs') as {
+  startInfluxdb(options?: {
+    port?: number;
+    dataDir?: string;
+    bindHost?: string;
+    rpcPort?: number;
+    logLevel?: string;
+    readyTimeoutMs?: number;
+  }): Promise<InfluxdbServer>;
+  ping(url: string, timeoutMs?: number): Promise<{ status: number; version: string | null } | undefined>;
+  query(url: string, db: string | undefined, influxql: string, options?: { epoch?: Epoch }): Promise<Series[]>;
+  createDatabase(url: string, db: string): Promise<void>;
+  writeLines(url: string, db: string, lines: string | string[], options?: { precision?: 'ns' | 'u' | 'ms' | 's' }): Promise<void>;
+  quoteIdent(name: string): string;
+};
+
+export const mosquitto = require('../../deploy/lib/mosquitto.cjs') as {
+  startMosquitto(options?: {
+    port?: number;
+    dataDir?: string;
+    bindHost?: string;
+    persistence?: boolean;
+    configExtra?: string;
+    readyTimeoutMs?: number;
+  }): Promise<MosquittoServer>;
+};
+
+export const ports = require('../../deploy/lib/ports.cjs') as {
+  freePort(host?: string): Promise<number>;
+  isListening(port: number, host?: string, timeoutMs?: number): Promise<boolean>;
+  canBind(port: number, host?: string): Promise<boolean>;
+};
+
+export const processes = require('../../deploy/lib/process.cjs') as {
+  repoRoot: string;
+  dataRoot: string;
+  track<T extends ChildLike>(child: T, detached?: boolean): T & { exited: Promise<ChildExit> };
+  stopChild(child: ChildLike & { exited: Promise<ChildExit> }, timeoutMs?: number): Promise<ChildExit>;
+  stopPid(pid: number, timeoutMs?: number): Promise<'stopped' | 'killed' | 'not running'>;
+  isAlive(pid: number): boolean;
+  logTail(logFile?: string, lines?: number): string;
+};
