@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '@park/telemetry';
 
@@ -101,13 +102,17 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     throw new ConfigError(`environment variable MQTT_SHARE_GROUP="${shareGroup}" is invalid: use 1-64 letters, digits, "_" or "-" (no "/", "+" or "#")`);
   }
   const parkModel = env.PARK_MODEL && env.PARK_MODEL.trim() !== '' ? env.PARK_MODEL : DEMO_PARK_MODEL;
+  const httpPort = int(env, 'HTTP_PORT', 3000, 0, 65535);
   return {
     host: env.HOST || '127.0.0.1',
-    httpPort: int(env, 'HTTP_PORT', 3000, 0, 65535),
+    httpPort,
     mqttPort: int(env, 'MQTT_PORT', 1883, 0, 65535),
     mqttUrl: url(env, 'MQTT_URL', undefined, ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
     mqttShareGroup: shareGroup,
-    mqttClientId: env.MQTT_CLIENT_ID || `park-gateway-${shareGroup ?? 'main'}-${env.GATEWAY_INSTANCE ?? process.pid}`,
+    // Stable across restarts (so the external broker's persistent session, with
+    // the QoS 1 messages queued while we were away, is resumed) and unique per
+    // instance on a host (each needs its own HTTP port).
+    mqttClientId: env.MQTT_CLIENT_ID || `park-gateway-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40)}-${httpPort}`,
     mqttAuth,
     deviceCredentialsFile: path.resolve(env.DEVICE_CREDENTIALS || path.join(REPO_ROOT, '.data/device-credentials.json')),
     influx: {
@@ -125,7 +130,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       dir: path.resolve(env.SPOOL_DIR || path.join(REPO_ROOT, '.data/spool')),
       maxBytes: int(env, 'SPOOL_MAX_MB', 1024, 1, 1_000_000) * 1024 * 1024,
     },
-    parkModelFiles: parkModel.split(',').map((p) => path.resolve(p.trim())).filter((p) => p.length > 0),
+    // Empty entries ("a.json,") are skipped before resolving: path.resolve('')
+    // is the working directory, which would then be read as a park model.
+    parkModelFiles: parkModel.split(',').map((p) => p.trim()).filter((p) => p.length > 0).map((p) => path.resolve(p)),
     payloadLimits: {
       maxFutureMs: int(env, 'MAX_FUTURE_S', DEFAULT_PAYLOAD_LIMITS.maxFutureMs / 1000, 0, 365 * 86400) * 1000,
       maxAgeMs: int(env, 'MAX_AGE_S', DEFAULT_PAYLOAD_LIMITS.maxAgeMs / 1000, 1, 10 * 365 * 86400) * 1000,
