@@ -39,10 +39,24 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [N, r, p] = parts.slice(1, 4).map(Number);
+  // A damaged hash is a failed login, not a server error.
+  if (!isScryptCost(N, r, p)) return false;
   const salt = Buffer.from(parts[4], 'base64');
   const expected = Buffer.from(parts[5], 'base64');
   const key = await scrypt(password, salt, expected.length, { N, r, p, maxmem: 256 * N * r + 1024 });
   return crypto.timingSafeEqual(key, expected);
+}
+
+function isScryptCost(N: number, r: number, p: number): boolean {
+  return Number.isInteger(N) && N >= 2 && N <= 2 ** 20 && (N & (N - 1)) === 0 && Number.isInteger(r) && r >= 1 && r <= 32 && Number.isInteger(p) && p >= 1 && p <= 16;
+}
+
+/** Is this a well-formed hash as hashPassword makes them? */
+export function isScryptHash(stored: string): boolean {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [N, r, p] = parts.slice(1, 4).map(Number);
+  return isScryptCost(N, r, p) && /^[A-Za-z0-9+/]+=*$/.test(parts[4]) && /^[A-Za-z0-9+/]+=*$/.test(parts[5]);
 }
 
 /** A new random device password (24 URL-safe characters, 144 bits). */
@@ -79,7 +93,7 @@ export function readCredentialsFile(file: string, { mustExist }: { mustExist: bo
     if (typeof c?.username !== 'string' || c.username.length === 0) throw where(`$.devices[${i}].username`, 'must be a non-empty string');
     if (names.has(c.username)) throw where(`$.devices[${i}].username`, `duplicates "${c.username}"; remove one of them`);
     names.add(c.username);
-    if (typeof c.hash !== 'string' || !c.hash.startsWith('scrypt$')) throw where(`$.devices[${i}].hash`, 'must be an scrypt hash made by npm run credentials -- add');
+    if (typeof c.hash !== 'string' || !isScryptHash(c.hash)) throw where(`$.devices[${i}].hash`, 'must be an scrypt hash made by npm run credentials -- add');
     if (!Array.isArray(c.publish) || c.publish.length === 0) throw where(`$.devices[${i}].publish`, 'must list at least one topic filter, e.g. "park/demo/b01/#"');
     c.publish.forEach((f, j) => {
       if (typeof f !== 'string' || !isValidFilter(f)) throw where(`$.devices[${i}].publish[${j}]`, `"${String(f)}" is not a valid MQTT topic filter`);

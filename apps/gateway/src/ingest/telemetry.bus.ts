@@ -6,6 +6,6 @@ import { Reading } from '@park/telemetry';
  * publishes the readings it accepted; vitals and the live stream subscribe.
  */
 export class TelemetryBus {
-  /** Accepted readings of registered sensors, per message, already queued for InfluxDB. */
+  /** Accepted readings (registered and unregistered sensors), per message, already queued for InfluxDB. */
   readonly readings$ = new Subject<Reading[]>();
 }

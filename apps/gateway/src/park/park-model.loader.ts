@@ -2,11 +2,85 @@ import * as fs from 'node:fs';
 import { indexPark, ParkIndex, ParkModel, validateParkModel } from '@park/telemetry';
 import { ConfigError } from '../config/gateway-config';
 
+/**
+ * Offset of the first JSON syntax error in `text`, or -1. Node 20's V8 leaves
+ * the position out of the commonest JSON.parse messages ("Unexpected token
+ * ']', ... is not valid JSON" for a trailing comma, "Unexpected end of JSON
+ * input"), so the loader finds it itself. Runs only on a file JSON.parse
+ * already refused.
+ */
+function syntaxErrorOffset(text: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const literal = (s: string) => {
+    if (!text.startsWith(s, i)) fail();
+    i += s.length;
+  };
+  const token = (re: RegExp) => {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (!m) fail();
+    i = re.lastIndex;
+  };
+  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  const ESCAPE = /["\\/bfnrt]|u[0-9a-fA-F]{4}/y;
+  const string = () => {
+    literal('"');
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (i >= text.length || c < 0x20) fail();
+      i++;
+      if (c === 0x22) return;
+      if (c === 0x5c) token(ESCAPE);
+    }
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (text[i] === close) return void i++;
+      for (;;) {
+        if (c === '{') {
+          ws();
+          string();
+          ws();
+          literal(':');
+        }
+        value();
+        ws();
+        if (text[i] === close) return void i++;
+        literal(',');
+      }
+    }
+    if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else token(NUMBER);
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+    return -1;
+  } catch (e) {
+    return typeof e === 'number' ? e : -1; // a RangeError: nesting too deep to scan
+  }
+}
+
 /** Line and column of a JSON.parse error position, for the error message. */
 function lineCol(text: string, message: string): string {
   const m = /position (\d+)/.exec(message);
-  if (!m) return '';
-  const pos = Number(m[1]);
+  const pos = m ? Number(m[1]) : syntaxErrorOffset(text);
+  if (pos < 0) return '';
   const before = text.slice(0, pos).split('\n');
   return ` at line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }

@@ -72,6 +72,7 @@ export class InfluxSink implements PointSink {
     await this.flush();
     // Whatever is still waiting (InfluxDB away) is kept on disk for next start.
     this.spoolQueue();
+    if (this.replaying) await this.replaying;
     this.http.close();
   }
 
@@ -104,7 +105,17 @@ export class InfluxSink implements PointSink {
       this.spoolQueue();
       this.startReplay();
     }
-    this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
+    this.startPump();
+  }
+
+  private startPump(): void {
+    this.pumping ??= this.pump().finally(() => {
+      this.pumping = undefined;
+      // A batch cut after this pump's last look at the queue (e.g. while it
+      // spooled without awaiting) would otherwise wait for the next write,
+      // and flush() would resolve with it neither written nor spooled.
+      if (this.queue.length > 0 && !this.closed) this.startPump();
+    });
   }
 
   private async pump(): Promise<void> {
@@ -117,7 +128,13 @@ export class InfluxSink implements PointSink {
       }
       const batch = this.queue[0];
       const ok = await this.send(batch, this.opts.attempts);
-      this.queue.shift();
+      // cut() may have moved the whole queue, this batch included, to the
+      // spool while it was in flight: then the replay owns it (written
+      // twice at worst, the same points), and shifting here would drop a
+      // newer batch that was never sent.
+      const i = this.queue.indexOf(batch);
+      if (i < 0) continue;
+      this.queue.splice(i, 1);
       this.queuedLines -= batch.length;
       if (!ok) {
         this.spoolBatch(batch);
@@ -176,8 +193,15 @@ export class InfluxSink implements PointSink {
   }
 
   private spoolBatch(batch: string[]): void {
-    this.spool.append(batch);
-    this.metrics.pointsSpooled += batch.length;
+    try {
+      this.spool.append(batch);
+      this.metrics.pointsSpooled += batch.length;
+    } catch (e) {
+      // Disk full or unwritable: nothing left to keep these points in. Say so
+      // loudly and count them; the process goes on.
+      this.metrics.spoolDroppedPoints += batch.length;
+      this.log.fatal({ err: (e as Error).message, lines: batch.length, dir: this.spool.dir }, 'SPOOL WRITE FAILED: points DROPPED');
+    }
   }
 
   private spoolQueue(): void {
@@ -214,7 +238,7 @@ export class InfluxSink implements PointSink {
       }
     })().finally(() => {
       this.replaying = undefined;
-      if (this.queue.length > 0 && !this.closed) this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
+      if (this.queue.length > 0 && !this.closed) this.startPump();
     });
   }
 }

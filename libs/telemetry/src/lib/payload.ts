@@ -65,8 +65,11 @@ export function parseTimestamp(ts: unknown): number {
   if (typeof ts === 'string') {
     const m = RFC3339.exec(ts);
     if (!m) return NaN;
-    const [, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number);
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return NaN;
+    const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number);
+    // RFC 3339 §5.7: the day must exist in its month (Date.parse rolls
+    // 2026-02-30 over to 2 March instead of refusing it).
+    const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+    if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59 || s > 60) return NaN;
     const ms = Date.parse(ts.replace(' ', 'T'));
     return Number.isFinite(ms) ? ms : NaN;
   }
@@ -145,6 +148,9 @@ export function parsePayload(
     return reject('bad_json', `payload is not JSON: ${(e as Error).message}`, payload);
   }
   const items = Array.isArray(doc) ? doc : [doc];
+  // An empty array carries no reading; refused so that every message is
+  // counted somewhere (accepted or rejected), never silently dropped.
+  if (items.length === 0) return reject('no_fields', 'an empty array carries no reading', payload);
   if (items.length > MAX_READINGS_PER_MESSAGE) {
     return reject('too_large', `array of ${items.length} readings; the limit is ${MAX_READINGS_PER_MESSAGE}`, payload);
   }

@@ -1,0 +1,157 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError } from '../config/gateway-config';
+import {
+  CredentialsFile,
+  DeviceAuthenticator,
+  hashPassword,
+  newPassword,
+  readCredentialsFile,
+  SCRYPT_PARAMS,
+  verifyPassword,
+  writeCredentialsFile,
+} from './device-credentials';
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'park-creds-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('password hashing (scrypt, RFC 7914)', () => {
+  let hash: string;
+  beforeAll(async () => {
+    hash = await hashPassword('correct horse');
+  });
+
+  it('stores the parameters, a salt and the key, never the password', () => {
+    const parts = hash.split('$');
+    expect(parts.slice(0, 4)).toEqual(['scrypt', String(SCRYPT_PARAMS.N), String(SCRYPT_PARAMS.r), String(SCRYPT_PARAMS.p)]);
+    expect(Buffer.from(parts[4], 'base64')).toHaveLength(16);
+    expect(Buffer.from(parts[5], 'base64')).toHaveLength(SCRYPT_PARAMS.keyLen);
+    expect(hash).not.toContain('correct horse');
+  });
+
+  it('verifies the right password and refuses a wrong one', async () => {
+    await expect(verifyPassword('correct horse', hash)).resolves.toBe(true);
+    await expect(verifyPassword('correct horsE', hash)).resolves.toBe(false);
+    await expect(verifyPassword('', hash)).resolves.toBe(false);
+  });
+
+  it('salts: the same password hashes differently twice', async () => {
+    const again = await hashPassword('correct horse');
+    expect(again).not.toBe(hash);
+    await expect(verifyPassword('correct horse', again)).resolves.toBe(true);
+  });
+
+  it('refuses hashes of another scheme', async () => {
+    await expect(verifyPassword('x', 'bcrypt$2b$10$abc')).resolves.toBe(false);
+    await expect(verifyPassword('x', 'plain')).resolves.toBe(false);
+  });
+
+  it('makes long random passwords', () => {
+    const a = newPassword();
+    expect(a).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(newPassword()).not.toBe(a);
+  });
+});
+
+describe('DeviceAuthenticator', () => {
+  let auth: DeviceAuthenticator;
+  beforeAll(async () => {
+    auth = new DeviceAuthenticator({
+      version: 1,
+      devices: [
+        { username: 'b01-meters', hash: await hashPassword('pw-b01'), publish: ['park/demo/b01/energy/+', 'park/demo/b01/carbon/c01'], createdAt: '2026-11-27T00:00:00Z' },
+        { username: 'gw-b02', hash: await hashPassword('pw-b02'), publish: ['park/demo/b02/#'], createdAt: '2026-11-27T00:00:00Z' },
+      ],
+    });
+  });
+
+  it('knows how many devices it serves', () => {
+    expect(auth.size).toBe(2);
+  });
+
+  it('authenticates a device with its password, as a string or bytes', async () => {
+    const expected = { username: 'b01-meters', publish: ['park/demo/b01/energy/+', 'park/demo/b01/carbon/c01'] };
+    await expect(auth.authenticate('b01-meters', 'pw-b01')).resolves.toEqual(expected);
+    await expect(auth.authenticate('b01-meters', Buffer.from('pw-b01'))).resolves.toEqual(expected);
+  });
+
+  it.each<[string | undefined, string | undefined]>([
+    ['b01-meters', 'pw-b02'], // another device's password
+    ['nobody', 'pw-b01'], // unknown user
+    ['b01-meters', undefined],
+    [undefined, 'pw-b01'],
+    ['', 'pw-b01'],
+  ])('refuses user %j with password %j', async (user, pw) => {
+    await expect(auth.authenticate(user, pw)).resolves.toBeUndefined();
+  });
+
+  it.each<[string, boolean]>([
+    ['park/demo/b01/energy/m01', true],
+    ['park/demo/b01/energy/pv1', true],
+    ['park/demo/b01/carbon/c01', true],
+    ['park/demo/b01/carbon/c02', false],
+    ['park/demo/b01/occupancy/o01', false],
+    ['park/demo/b02/energy/m01', false],
+    ['park/other/b01/energy/m01', false],
+  ])('b01-meters may publish to %s: %s', (topic, allowed) => {
+    expect(DeviceAuthenticator.mayPublish({ username: 'b01-meters', publish: ['park/demo/b01/energy/+', 'park/demo/b01/carbon/c01'] }, topic)).toBe(allowed);
+  });
+});
+
+describe('credentials file', () => {
+  const file = (name: string, content: unknown) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, typeof content === 'string' ? content : JSON.stringify(content));
+    return f;
+  };
+  const good = { username: 'dev1', hash: 'scrypt$32768$8$1$AAAA$BBBB', publish: ['park/demo/b01/#'], createdAt: '2026-11-27T00:00:00Z' };
+
+  it('writes atomically, readable by its owner only, and reads back', () => {
+    const f = path.join(dir, 'sub/dir/creds.json');
+    const content: CredentialsFile = { version: 1, devices: [{ ...good, note: 'roof meter' }] };
+    writeCredentialsFile(f, content);
+    expect(fs.statSync(f).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(path.dirname(f))).toEqual(['creds.json']);
+    expect(readCredentialsFile(f, { mustExist: true })).toEqual(content);
+  });
+
+  it('a missing file is empty when it need not exist', () => {
+    expect(readCredentialsFile(path.join(dir, 'absent.json'), { mustExist: false })).toEqual({ version: 1, devices: [] });
+  });
+
+  it('a missing file that must exist names the file and the three ways out', () => {
+    const f = path.join(dir, 'absent.json');
+    expect(() => readCredentialsFile(f, { mustExist: true })).toThrow(ConfigError);
+    expect(() => readCredentialsFile(f, { mustExist: true })).toThrow(
+      new RegExp(`^device credentials file ${f} does not exist, and MQTT_AUTH=required\\. Create a credential with: npm run credentials -- add .*DEVICE_CREDENTIALS.*MQTT_AUTH=off`),
+    );
+  });
+
+  it.each<[string, unknown, string]>([
+    ['not JSON', '{"version": 1,', ': is not valid JSON ('],
+    ['an array', [], ': $ must be {"version": 1, "devices": [...]}'],
+    ['another version', { version: 2, devices: [] }, ': $ must be {"version": 1, "devices": [...]}'],
+    ['no device list', { version: 1 }, ': $ must be {"version": 1, "devices": [...]}'],
+    ['a null device', { version: 1, devices: [good, null] }, ': $.devices[1].username must be a non-empty string'],
+    ['an empty username', { version: 1, devices: [{ ...good, username: '' }] }, ': $.devices[0].username must be a non-empty string'],
+    ['a duplicate username', { version: 1, devices: [good, { ...good }] }, ': $.devices[1].username duplicates "dev1"; remove one of them'],
+    ['a plain password', { version: 1, devices: [{ ...good, hash: 'hunter2' }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add'],
+    ['no filters', { version: 1, devices: [{ ...good, publish: [] }] }, ': $.devices[0].publish must list at least one topic filter'],
+    ['a bad filter', { version: 1, devices: [{ ...good, publish: ['park/demo/b01/#', 'park/#/x'] }] }, ': $.devices[0].publish[1] "park/#/x" is not a valid MQTT topic filter'],
+    ['a number filter', { version: 1, devices: [{ ...good, publish: [7] }] }, ': $.devices[0].publish[0] "7" is not a valid MQTT topic filter'],
+  ])('%s: the error names the file and the JSON path', (_what, content, message) => {
+    const f = file('bad.json', content);
+    let error: unknown;
+    try {
+      readCredentialsFile(f, { mustExist: true });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message.startsWith(`device credentials file ${f}${message}`)).toBe(true);
+  });
+});

@@ -1,0 +1,137 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, DEMO_PARK_MODEL, loadConfig, REPO_ROOT } from './gateway-config';
+
+describe('loadConfig (contract §1)', () => {
+  it('has the contract defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      httpPort: 3000,
+      mqttPort: 1883,
+      mqttUrl: undefined,
+      mqttShareGroup: undefined,
+      mqttAuth: 'required',
+      deviceCredentialsFile: path.join(REPO_ROOT, '.data/device-credentials.json'),
+      influx: { url: 'http://127.0.0.1:8086', db: 'park', bucket: undefined, org: undefined, token: undefined, api: undefined, batchSize: 5000, flushIntervalMs: 200, createDb: true },
+      spool: { dir: path.join(REPO_ROOT, '.data/spool'), maxBytes: 1024 * 1024 * 1024 },
+      parkModelFiles: [DEMO_PARK_MODEL],
+      payloadLimits: { maxFutureMs: 5 * 60_000, maxAgeMs: 7 * 24 * 3_600_000 },
+      vitals: { windowMs: 60_000, allowedLatenessMs: 30_000 },
+      logLevel: 'info',
+    });
+    expect(c.mqttClientId).toBe(`park-gateway-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40)}-3000`);
+  });
+
+  it('keeps the MQTT client id stable across restarts and distinct per HTTP port', () => {
+    expect(loadConfig({}).mqttClientId).toBe(loadConfig({}).mqttClientId);
+    expect(loadConfig({ HTTP_PORT: '3001' }).mqttClientId).toMatch(/^park-gateway-[A-Za-z0-9_-]*-3001$/);
+    expect(loadConfig({ MQTT_CLIENT_ID: 'gw-a' }).mqttClientId).toBe('gw-a');
+  });
+
+  it('the demo park is the bundled file', () => {
+    expect(DEMO_PARK_MODEL).toBe(path.join(REPO_ROOT, 'apps/gateway/parks/demo.park.json'));
+  });
+
+  it('reads every variable of contract §1', () => {
+    const c = loadConfig({
+      HOST: '0.0.0.0',
+      HTTP_PORT: '8080',
+      MQTT_PORT: '0',
+      MQTT_URL: 'mqtt://broker.local:1883/',
+      MQTT_AUTH: 'off',
+      MQTT_SHARE_GROUP: 'gw_1',
+      DEVICE_CREDENTIALS: '/etc/park/creds.json',
+      INFLUX_URL: 'https://influx.local:8086//',
+      INFLUX_DB: 'twin',
+      INFLUX_BUCKET: 'b',
+      INFLUX_ORG: 'o',
+      INFLUX_TOKEN: 't',
+      INFLUX_API: 'v2',
+      PARK_MODEL: '/p/a.json, /p/b.json',
+      MAX_FUTURE_S: '60',
+      MAX_AGE_S: '3600',
+    });
+    expect(c).toMatchObject({
+      host: '0.0.0.0',
+      httpPort: 8080,
+      mqttPort: 0,
+      mqttUrl: 'mqtt://broker.local:1883',
+      mqttAuth: 'off',
+      mqttShareGroup: 'gw_1',
+      deviceCredentialsFile: '/etc/park/creds.json',
+      influx: { url: 'https://influx.local:8086', db: 'twin', bucket: 'b', org: 'o', token: 't', api: 'v2' },
+      parkModelFiles: ['/p/a.json', '/p/b.json'],
+      payloadLimits: { maxFutureMs: 60_000, maxAgeMs: 3_600_000 },
+    });
+    expect(c.mqttClientId).toMatch(/-8080$/);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ HTTP_PORT: '', MQTT_AUTH: '', INFLUX_URL: '', PARK_MODEL: '  ', INFLUX_API: '' })).toMatchObject({
+      httpPort: 3000,
+      mqttAuth: 'required',
+      influx: { url: 'http://127.0.0.1:8086', api: undefined },
+      parkModelFiles: [DEMO_PARK_MODEL],
+    });
+  });
+
+  it('ignores empty entries of a PARK_MODEL list', () => {
+    expect(loadConfig({ PARK_MODEL: '/p/a.json,, /p/b.json ,' }).parkModelFiles).toEqual(['/p/a.json', '/p/b.json']);
+  });
+
+  it('resolves relative paths against the working directory', () => {
+    expect(loadConfig({ PARK_MODEL: 'parks/x.json' }).parkModelFiles).toEqual([path.resolve('parks/x.json')]);
+  });
+
+  it.each<[Record<string, string>, string, RegExp]>([
+    [{ HTTP_PORT: 'http' }, 'HTTP_PORT', /HTTP_PORT="http" is invalid: expected an integer in 0\.\.65535 \(default 3000\); fix or unset it/],
+    [{ HTTP_PORT: '65536' }, 'HTTP_PORT', /integer in 0\.\.65535/],
+    [{ HTTP_PORT: '-1' }, 'HTTP_PORT', /integer in 0\.\.65535/],
+    [{ MQTT_PORT: '18.83' }, 'MQTT_PORT', /integer in 0\.\.65535 \(default 1883\)/],
+    [{ MQTT_AUTH: 'yes' }, 'MQTT_AUTH', /MQTT_AUTH="yes" is invalid: expected one of required, off; fix or unset it/],
+    [{ MQTT_AUTH: 'Required' }, 'MQTT_AUTH', /expected one of required, off/],
+    [{ MQTT_URL: 'broker:1883' }, 'MQTT_URL', /MQTT_URL="broker:1883" has protocol broker:; expected one of mqtt:, mqtts:, tcp:, ws:, wss:/],
+    [{ MQTT_URL: 'not a url' }, 'MQTT_URL', /MQTT_URL="not a url" is not a URL; expected e\.g\. mqtt:\/\/127\.0\.0\.1/],
+    [{ MQTT_URL: 'http://127.0.0.1:1883' }, 'MQTT_URL', /has protocol http:/],
+    [{ MQTT_SHARE_GROUP: 'a/b' }, 'MQTT_SHARE_GROUP', /MQTT_SHARE_GROUP="a\/b" is invalid: use 1-64 letters, digits, "_" or "-"/],
+    [{ MQTT_SHARE_GROUP: '#' }, 'MQTT_SHARE_GROUP', /is invalid/],
+    [{ INFLUX_URL: '127.0.0.1:8086' }, 'INFLUX_URL', /INFLUX_URL="127\.0\.0\.1:8086" is not a URL; expected e\.g\. http:\/\/127\.0\.0\.1/],
+    [{ INFLUX_URL: 'influx://127.0.0.1:8086' }, 'INFLUX_URL', /has protocol influx:; expected one of http:, https:/],
+    [{ INFLUX_URL: 'localhost' }, 'INFLUX_URL', /INFLUX_URL="localhost" is not a URL; expected e\.g\. http:\/\/127\.0\.0\.1/],
+    [{ INFLUX_API: 'v3' }, 'INFLUX_API', /INFLUX_API="v3" is invalid: expected one of v1, v2/],
+    [{ INFLUX_BATCH_SIZE: '0' }, 'INFLUX_BATCH_SIZE', /integer in 1\.\.100000/],
+    [{ INFLUX_FLUSH_MS: 'fast' }, 'INFLUX_FLUSH_MS', /integer in 1\.\.60000/],
+    [{ SPOOL_MAX_MB: '0.5' }, 'SPOOL_MAX_MB', /integer in 1\.\.1000000/],
+    [{ MAX_FUTURE_S: '-5' }, 'MAX_FUTURE_S', /integer in 0\.\.31536000 \(default 300\)/],
+    [{ MAX_AGE_S: '0' }, 'MAX_AGE_S', /integer in 1\.\.315360000 \(default 604800\)/],
+    [{ VITALS_WINDOW_MS: '10' }, 'VITALS_WINDOW_MS', /integer in 1000\.\.3600000/],
+    [{ VITALS_LATENESS_MS: 'x' }, 'VITALS_LATENESS_MS', /integer in 0\.\.3600000/],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', /LOG_LEVEL="verbose" is invalid: expected one of fatal, error, warn, info, debug, trace, silent/],
+  ])('%j is a ConfigError naming %s and the fix', (env, name, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).name).toBe('ConfigError');
+    expect((error as Error).message).toContain(`environment variable ${name}=`);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('INFLUX_CREATE_DB=false turns database creation off', () => {
+    expect(loadConfig({ INFLUX_CREATE_DB: 'false' }).influx.createDb).toBe(false);
+    expect(loadConfig({ INFLUX_CREATE_DB: 'true' }).influx.createDb).toBe(true);
+  });
+
+  it('reads the tuning knobs', () => {
+    const c = loadConfig({ INFLUX_BATCH_SIZE: '100', INFLUX_FLUSH_MS: '50', SPOOL_DIR: '/tmp/sp', SPOOL_MAX_MB: '2', VITALS_WINDOW_MS: '5000', VITALS_LATENESS_MS: '0', LOG_LEVEL: 'silent' });
+    expect(c.influx.batchSize).toBe(100);
+    expect(c.influx.flushIntervalMs).toBe(50);
+    expect(c.spool).toEqual({ dir: '/tmp/sp', maxBytes: 2 * 1024 * 1024 });
+    expect(c.vitals).toEqual({ windowMs: 5000, allowedLatenessMs: 0 });
+    expect(c.logLevel).toBe('silent');
+  });
+});

@@ -1,0 +1,44 @@
+import { indexPark } from '@park/telemetry';
+import { testPark } from '@park/telemetry/testing';
+import { ParkRegistry } from './park-registry';
+
+const T0 = Date.parse('2026-11-27T08:00:00Z');
+
+describe('ParkRegistry', () => {
+  it('serves the parks it was given', () => {
+    const reg = new ParkRegistry([indexPark(testPark('a')), indexPark(testPark('b'))]);
+    expect(reg.all().map((p) => p.model.id)).toEqual(['a', 'b']);
+    expect(reg.get('b')?.model.id).toBe('b');
+    expect(reg.get('c')).toBeUndefined();
+  });
+
+  it('looks sensors up by building and id', () => {
+    const reg = new ParkRegistry([indexPark(testPark())]);
+    const park = reg.get('tp')!;
+    expect(reg.sensor(park, 'b1', 'pv1')).toMatchObject({ kind: 'energy', source: 'pv' });
+    expect(reg.sensor(park, 'b2', 'pv1')).toBeUndefined();
+    expect(reg.sensor(park, 'b9', 'm1')).toBeUndefined();
+  });
+
+  it('tallies unregistered sensors with first and last sighting (contract §4)', () => {
+    const reg = new ParkRegistry([indexPark(testPark())]);
+    expect(reg.unregisteredSensors()).toEqual([]);
+    reg.noteUnregistered('tp', 'b1', 'energy', 'm9', 2, T0);
+    reg.noteUnregistered('tp', 'b2', 'carbon', 'x', 1, T0 + 1000);
+    reg.noteUnregistered('tp', 'b1', 'energy', 'm9', 3, T0 + 5000);
+    expect(reg.unregisteredSensors()).toEqual([
+      { park: 'tp', building: 'b1', kind: 'energy', sensor: 'm9', readings: 5, firstSeen: '2026-11-27T08:00:00.000Z', lastSeen: '2026-11-27T08:00:05.000Z' },
+      { park: 'tp', building: 'b2', kind: 'carbon', sensor: 'x', readings: 1, firstSeen: '2026-11-27T08:00:01.000Z', lastSeen: '2026-11-27T08:00:01.000Z' },
+    ]);
+  });
+
+  it('keeps the table bounded at 1000 sensors but still counts known ones', () => {
+    const reg = new ParkRegistry([indexPark(testPark())]);
+    for (let i = 0; i < 1200; i++) reg.noteUnregistered('tp', 'b1', 'energy', `x${i}`, 1, T0);
+    reg.noteUnregistered('tp', 'b1', 'energy', 'x0', 4, T0);
+    const list = reg.unregisteredSensors();
+    expect(list).toHaveLength(1000);
+    expect(list[0]).toMatchObject({ sensor: 'x0', readings: 5 });
+    expect(list.some((s) => s.sensor === 'x1000')).toBe(false);
+  });
+});
