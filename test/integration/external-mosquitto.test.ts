@@ -43,10 +43,10 @@ async function publishMany(device: MqttClient, n: number, t0: number, offset: nu
   await Promise.all(inFlight);
 }
 
-const stored = async () => rowsOf(await influxQuery(sharedInfluxUrl(), db, 'SELECT count(power_kw) FROM energy'))[0]?.count ?? 0;
+const stored = async (): Promise<number> => Number(rowsOf(await influxQuery(sharedInfluxUrl(), db, 'SELECT count(power_kw) FROM energy'))[0]?.count ?? 0);
 
 test('two gateways split one shared subscription: every reading stored once, each gateway took a share', async () => {
-  expect((await (await fetch(`${gwA.httpUrl}/api/health`)).json()).broker).toMatchObject({ mode: 'external', up: true, subscription: '$share/gateways/park/#' });
+  expect(((await (await fetch(`${gwA.httpUrl}/api/health`)).json()) as { broker: unknown }).broker).toMatchObject({ mode: 'external', up: true, subscription: '$share/gateways/park/#' });
   const device = await connectDevice(mosquitto.url, { clientId: 'publisher-1' });
   const t0 = Date.now() - 3_600_000;
   await publishMany(device, 3000, t0, 0);

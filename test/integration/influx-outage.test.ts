@@ -27,7 +27,7 @@ afterAll(async () => {
   await influx?.dispose();
 });
 
-const stored = async () => rowsOf(await influxQuery(influx.url, DB, 'SELECT count(power_kw) FROM energy'))[0]?.count ?? 0;
+const stored = async (): Promise<number> => Number(rowsOf(await influxQuery(influx.url, DB, 'SELECT count(power_kw) FROM energy'))[0]?.count ?? 0);
 
 /** Publishes readings with distinct timestamps at QoS 1; resolves to how many were acknowledged. */
 function publisher(device: MqttClient, t0: number) {

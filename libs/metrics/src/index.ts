@@ -1,1 +1,14 @@
 export * from './lib/vital-signs';
+export * from './lib/vitals-event';
+export * from './lib/window';
+export * from './lib/reading-series';
+export * from './lib/energy';
+export * from './lib/peak';
+export * from './lib/occupancy';
+export * from './lib/alarm-rules';
+export type { NowSnapshot } from './lib/now-state';
+export * from './lib/park-vitals.engine';
+export * from './lib/compute-vitals';
+export * from './lib/vitals.operators';
+export * from './lib/rollup';
+export * from './lib/kpis';

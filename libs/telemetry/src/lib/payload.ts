@@ -51,7 +51,6 @@ export function excerptOf(value: unknown): string {
       s = String(value);
     }
   }
-  // eslint-disable-next-line no-control-regex
   s = s.replace(/[\u0000-\u001f\u007f]/g, ' ');
   return s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT_CHARS - 1)}…` : s;
 }

@@ -1,0 +1,119 @@
+import { computeKpis, INFLUXQL_AGGREGATE, Kpis, ROLLUP, VitalSigns, VitalStatus } from '@park/metrics';
+import { ParkIndex } from '@park/telemetry';
+import { badParam } from '../api/api-errors';
+import { InfluxHttp, InfluxSeries } from '../sink/influx-http';
+
+/** History resolutions of contract §7, in ms. */
+export const EVERY_MS: Record<string, number> = { '1m': 60_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
+/** Most points one history answer may hold. */
+export const MAX_HISTORY_POINTS = 20_000;
+/**
+ * The park's local time for calendar periods (`1d` buckets, KPI day, month
+ * and year): UTC+8, China Standard Time, where the plan's parks are. Fixed
+ * offset: China has no daylight saving time.
+ */
+export const PARK_UTC_OFFSET_MS = 8 * 3_600_000;
+
+const STATUS_RANK: Record<VitalStatus, number> = { ok: 0, warn: 1, critical: 2 };
+const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+export interface HistoryQuery {
+  metric: string;
+  building?: string;
+  from?: string;
+  to?: string;
+  every?: string;
+}
+
+export type HistoryPoint = { t: string; value: number | string };
+
+/** Parses an ISO time or epoch ms; 400 naming the parameter otherwise. */
+export function timeParam(name: string, raw: string | undefined, def: number): number {
+  if (raw === undefined || raw === '') return def;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(ms)) throw badParam(name, `expected an ISO 8601 time or epoch milliseconds, got "${raw}"`);
+  return ms;
+}
+
+/**
+ * History of one vital sign from the `vitals` measurement (contract §7):
+ * one-minute windows as stored, or rolled up per ROLLUP for 15m, 1h and 1d
+ * buckets (sums for energy and carbon, means for load and ratios, max for
+ * peaks, the renewable share recomputed from the summed energies, the worst
+ * status). Day buckets follow the park's local midnight.
+ */
+export class HistoryService {
+  constructor(private readonly influx: InfluxHttp, private readonly clock: () => number = Date.now) {}
+
+  async history(park: ParkIndex, q: HistoryQuery): Promise<HistoryPoint[]> {
+    if (!q.metric) throw badParam('metric', `required; one of ${Object.keys(ROLLUP).join(', ')}`);
+    if (!(q.metric in ROLLUP)) throw badParam('metric', `unknown metric "${q.metric}"; one of ${Object.keys(ROLLUP).join(', ')}`);
+    const metric = q.metric as keyof VitalSigns;
+    if (q.building !== undefined && q.building !== '' && !park.buildings.has(q.building)) {
+      throw badParam('building', `unknown building "${q.building}" in park "${park.model.id}"`);
+    }
+    const every = q.every || '1m';
+    const everyMs = EVERY_MS[every];
+    if (!everyMs) throw badParam('every', `expected one of ${Object.keys(EVERY_MS).join(', ')}, got "${every}"`);
+    const toMs = timeParam('to', q.to, this.clock());
+    const fromMs = timeParam('from', q.from, toMs - 86_400_000);
+    if (fromMs >= toMs) throw badParam('from', 'must be before to');
+    if ((toMs - fromMs) / everyMs > MAX_HISTORY_POINTS) throw badParam('from', `the range holds more than ${MAX_HISTORY_POINTS} points at every=${every}; use a coarser every or a shorter range`);
+
+    const where = `"park" = ${quote(park.model.id)} AND "scope" = ${q.building ? `'building' AND "building" = ${quote(q.building)}` : `'park'`} AND time >= ${fromMs}ms AND time < ${toMs}ms`;
+    const kind = ROLLUP[metric];
+    const iso = (ms: number) => new Date(ms).toISOString();
+    if (every === '1m') {
+      return rows(await this.influx.query(`SELECT "${metric}" FROM "vitals" WHERE ${where}`)).filter((r) => r[1] !== null).map((r) => ({ t: iso(r[0] as number), value: r[1] as number | string }));
+    }
+    // GROUP BY time(d, offset): buckets start at the park's local midnight for 1d.
+    const offset = every === '1d' ? `, ${(86_400_000 - PARK_UTC_OFFSET_MS) / 60_000}m` : '';
+    const group = `GROUP BY time(${every}${offset}) fill(none)`;
+    if (kind === 'ratio') {
+      const r = rows(await this.influx.query(`SELECT SUM("energy_kwh") AS e, SUM("pv_kwh") AS pv FROM "vitals" WHERE ${where} ${group}`));
+      return r.filter((x) => (x[1] as number) + (x[2] as number) > 0).map((x) => ({ t: iso(x[0] as number), value: (x[2] as number) / ((x[1] as number) + (x[2] as number)) }));
+    }
+    if (kind === 'worst') {
+      // InfluxQL cannot aggregate strings: reduce the stored windows here.
+      const r = rows(await this.influx.query(`SELECT "status" FROM "vitals" WHERE ${where}`));
+      const buckets = new Map<number, VitalStatus>();
+      const base = every === '1d' ? -PARK_UTC_OFFSET_MS : 0;
+      for (const [t, s] of r as Array<[number, VitalStatus]>) {
+        if (!s) continue;
+        const b = Math.floor((t - base) / everyMs) * everyMs + base;
+        const prev = buckets.get(b);
+        if (!prev || STATUS_RANK[s] > STATUS_RANK[prev]) buckets.set(b, s);
+      }
+      return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, value]) => ({ t: iso(t), value }));
+    }
+    const agg = INFLUXQL_AGGREGATE[kind];
+    return rows(await this.influx.query(`SELECT ${agg}("${metric}") FROM "vitals" WHERE ${where} ${group}`)).filter((r) => r[1] !== null).map((r) => ({ t: iso(r[0] as number), value: r[1] as number }));
+  }
+
+  /** Calendar period so far, in the park's local time. */
+  period(period: string): { fromMs: number; toMs: number } {
+    const toMs = this.clock();
+    const local = new Date(toMs + PARK_UTC_OFFSET_MS);
+    let startLocal: number;
+    if (period === 'day') startLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
+    else if (period === 'month') startLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), 1);
+    else if (period === 'year') startLocal = Date.UTC(local.getUTCFullYear(), 0, 1);
+    else throw badParam('period', `expected day, month or year, got "${period}"`);
+    return { fromMs: startLocal - PARK_UTC_OFFSET_MS, toMs };
+  }
+
+  /** KPIs of the period so far (issue: `GET /api/parks/{park}/kpis`). */
+  async kpis(park: ParkIndex, periodName: string, building?: string): Promise<Kpis & { period: string; from: string; to: string }> {
+    if (building !== undefined && building !== '' && !park.buildings.has(building)) throw badParam('building', `unknown building "${building}" in park "${park.model.id}"`);
+    const { fromMs, toMs } = this.period(periodName || 'day');
+    const where = `"park" = ${quote(park.model.id)} AND "scope" = ${building ? `'building' AND "building" = ${quote(building)}` : `'park'`} AND time >= ${fromMs}ms AND time < ${toMs}ms`;
+    const r = rows(await this.influx.query(`SELECT SUM("energy_kwh"), SUM("pv_kwh"), SUM("carbon_kgco2e"), MAX("peak_kw") FROM "vitals" WHERE ${where}`))[0] ?? [0, 0, 0, 0, 0];
+    const totals = { energy_kwh: (r[1] as number) ?? 0, pv_kwh: (r[2] as number) ?? 0, carbon_kgco2e: (r[3] as number) ?? 0, peak_kw: (r[4] as number) ?? 0 };
+    const k = computeKpis(park, totals, (toMs - fromMs) / 3_600_000, building || undefined);
+    return { period: periodName || 'day', from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), ...k };
+  }
+}
+
+function rows(series: InfluxSeries[]): unknown[][] {
+  return series.flatMap((s) => s.values);
+}

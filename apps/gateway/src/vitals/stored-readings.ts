@@ -1,0 +1,62 @@
+import { KIND_FIELDS, ParkIndex, Reading, SENSOR_KINDS } from '@park/telemetry';
+import { Alarm, AlarmRule, Severity } from '@park/metrics';
+import { InfluxHttp } from '../sink/influx-http';
+
+const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * Reads a park's raw readings of `[fromMs, toMs)` back from InfluxDB (all
+ * three measurements) as Readings, for the recompute command and to seed the
+ * live engine at start-up.
+ */
+export async function queryReadings(influx: InfluxHttp, park: ParkIndex, fromMs: number, toMs: number): Promise<Reading[]> {
+  const out: Reading[] = [];
+  for (const kind of SENSOR_KINDS) {
+    const fields = KIND_FIELDS[kind];
+    const series = await influx.query(
+      `SELECT ${fields.map((f) => `"${f.json}"`).join(', ')} FROM "${kind}" WHERE "park" = ${quote(park.model.id)} AND time >= ${Math.floor(fromMs)}ms AND time < ${Math.ceil(toMs)}ms GROUP BY "building", "sensor"`,
+    );
+    for (const s of series) {
+      const building = s.tags?.building ?? '';
+      const sensor = s.tags?.sensor ?? '';
+      const col = s.columns.map((c) => fields.find((f) => f.json === c));
+      for (const row of s.values) {
+        const r: Reading = { park: park.model.id, building, kind, sensor, tsMs: row[0] as number };
+        for (let i = 1; i < row.length; i++) {
+          const f = col[i];
+          if (f && typeof row[i] === 'number') (r as unknown as Record<string, number>)[f.prop] = row[i] as number;
+        }
+        out.push(r);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The alarms active at the end of the `alarms` measurement: for each
+ * building and rule, the last transition, when it is `raised`. Restores the
+ * alarm state after a restart so that a condition still holding is not
+ * raised a second time.
+ */
+export async function queryActiveAlarms(influx: InfluxHttp, park: ParkIndex): Promise<Alarm[]> {
+  const series = await influx.query(`SELECT last("state") AS state, "value", "threshold", "message", "severity" FROM "alarms" WHERE "park" = ${quote(park.model.id)} GROUP BY "building", "rule"`);
+  const out: Alarm[] = [];
+  for (const s of series) {
+    const row = s.values[0];
+    const get = (c: string) => row[s.columns.indexOf(c)];
+    if (get('state') !== 'raised') continue;
+    out.push({
+      parkId: park.model.id,
+      building: s.tags?.building ?? '',
+      rule: (s.tags?.rule ?? 'demand') as AlarmRule,
+      severity: (get('severity') ?? 'warn') as Severity,
+      state: 'raised',
+      value: Number(get('value')),
+      threshold: Number(get('threshold')),
+      message: String(get('message') ?? ''),
+      tsMs: get('time') as number,
+    });
+  }
+  return out;
+}

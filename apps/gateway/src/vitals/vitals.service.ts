@@ -1,0 +1,163 @@
+import { Alarm, LiveMessage, ParkVitals, ParkVitalsEngine, readingsRangeFor, VitalsEvent } from '@park/metrics';
+import { ParkIndex, Reading } from '@park/telemetry';
+import { Subscription } from 'rxjs';
+import { GatewayConfig } from '../config/gateway-config';
+import { TelemetryBus } from '../ingest/telemetry.bus';
+import { LiveHub } from '../live/live.hub';
+import { GatewayMetrics } from '../observability/gateway-metrics';
+import { Logger } from '../observability/logger';
+import { ParkRegistry } from '../park/park-registry';
+import { InfluxHttp } from '../sink/influx-http';
+import { PointSink } from '../sink/point-sink';
+import { queryActiveAlarms, queryReadings } from './stored-readings';
+import { alarmJson, alarmToLine, vitalsToLines } from './vitals-points';
+
+/** How often the clock advances the engines (closes windows) and `now` may go out. */
+export const TICK_MS = 250;
+/** `now` goes out at least this often (contract §7: at least once a second). */
+export const NOW_MAX_INTERVAL_MS = 1000;
+
+interface ParkState {
+  index: ParkIndex;
+  engine: ParkVitalsEngine;
+  latest?: ParkVitals;
+  lastNowAt: number;
+  dirty: boolean;
+}
+
+/**
+ * Runs the live derivation (libs/metrics) for every park served: readings
+ * from the bus feed the engines; a clock tick closes windows; each closed
+ * window becomes `vitals` points and a live `vitals` message, each alarm
+ * transition an `alarms` point and a live `alarm` message; `now` goes out
+ * when readings changed it (at most every TICK_MS) and at least once a second.
+ */
+export class VitalsService {
+  private readonly parks = new Map<string, ParkState>();
+  private sub?: Subscription;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly registry: ParkRegistry,
+    private readonly bus: TelemetryBus,
+    private readonly sink: PointSink,
+    private readonly influx: InfluxHttp,
+    private readonly metrics: GatewayMetrics,
+    private readonly log: Logger,
+    private readonly config: GatewayConfig,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Set once the live hub exists (it needs this service for snapshots). */
+  live?: LiveHub;
+
+  async start(): Promise<void> {
+    const nowMs = this.clock();
+    for (const index of this.registry.all()) {
+      const { windowMs, allowedLatenessMs } = this.config.vitals;
+      let activeAlarms: Alarm[] = [];
+      let context: Reading[] = [];
+      try {
+        activeAlarms = await queryActiveAlarms(this.influx, index);
+        // Context from before the first live window: previous register
+        // values, held power and counts, so the first windows are exact and
+        // sensors that reported recently are not taken for offline.
+        const range = readingsRangeFor(index, { fromMs: nowMs - allowedLatenessMs - windowMs, toMs: nowMs }, 15 * 60_000);
+        context = await queryReadings(this.influx, index, range.fromMs, nowMs + 1);
+      } catch (e) {
+        this.log.warn({ park: index.model.id, err: (e as Error).message }, 'cannot read recent readings and alarms from InfluxDB; vitals start without history');
+      }
+      const engine = new ParkVitalsEngine(index, { windowMs, allowedLatenessMs, activeAlarms, startMs: nowMs - allowedLatenessMs });
+      engine.seed(context);
+      this.parks.set(index.model.id, { index, engine, lastNowAt: 0, dirty: true });
+      this.log.info({ park: index.model.id, windowMs, allowedLatenessMs, seededReadings: context.length, activeAlarms: activeAlarms.length }, 'vitals derivation started');
+    }
+    this.sub = this.bus.readings$.subscribe((readings) => this.onReadings(readings));
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.metrics.gauges.gateway_vitals_engine_samples = { help: 'Readings held by the vitals engines (bounded state).', read: () => [...this.parks.values()].reduce((n, p) => n + p.engine.stats().samples, 0) };
+  }
+
+  /** Closes what the clock allows, then stops. */
+  stop(): void {
+    this.sub?.unsubscribe();
+    if (this.timer) clearInterval(this.timer);
+    this.tick();
+  }
+
+  private onReadings(readings: Reading[]): void {
+    for (const r of readings) {
+      const p = this.parks.get(r.park);
+      if (!p) continue;
+      const res = p.engine.ingest(r);
+      if (res === 'late') this.metrics.lateReadings++;
+      if (res === 'accepted') p.dirty = true;
+    }
+  }
+
+  /** One clock step: close windows, publish `now`. Never throws. */
+  tick(): void {
+    const nowMs = this.clock();
+    for (const p of this.parks.values()) {
+      try {
+        this.handle(p, p.engine.advance(nowMs));
+        if (p.dirty || nowMs - p.lastNowAt >= NOW_MAX_INTERVAL_MS) {
+          p.dirty = false;
+          p.lastNowAt = nowMs;
+          this.live?.broadcast(p.index.model.id, this.nowMessage(p, nowMs));
+        }
+      } catch (e) {
+        this.log.error({ park: p.index.model.id, err: (e as Error).stack }, 'vitals derivation failed for this tick');
+      }
+    }
+  }
+
+  private handle(p: ParkState, events: VitalsEvent[]): void {
+    const windowMs = this.config.vitals.windowMs;
+    for (const ev of events) {
+      switch (ev.type) {
+        case 'vitals':
+          p.latest = ev.vitals;
+          this.sink.write(vitalsToLines(ev.vitals, windowMs));
+          this.live?.broadcast(p.index.model.id, { type: 'vitals', ...ev.vitals });
+          break;
+        case 'revision':
+          // Same window, corrected totals: overwrite the stored point.
+          this.sink.write(vitalsToLines(ev.vitals, windowMs));
+          if (p.latest && p.latest.window.startMs === ev.vitals.window.startMs) p.latest = ev.vitals;
+          break;
+        case 'alarm':
+          this.sink.write([alarmToLine(ev.alarm)]);
+          this.live?.broadcast(p.index.model.id, { type: 'alarm', alarm: alarmJson(ev.alarm) });
+          this.log.warn({ park: ev.alarm.parkId, building: ev.alarm.building, rule: ev.alarm.rule, severity: ev.alarm.severity, state: ev.alarm.state, value: ev.alarm.value }, `alarm ${ev.alarm.state}: ${ev.alarm.message}`);
+          break;
+        case 'recompute-needed':
+          this.log.warn({ park: ev.parkId, building: ev.building, sensor: ev.sensor, from: new Date(ev.fromMs).toISOString(), to: new Date(ev.toMs).toISOString() }, 'readings completed an interval older than the revision horizon; run `npm run recompute` over this range');
+          break;
+        case 'late':
+          break; // counted in onReadings
+      }
+    }
+  }
+
+  private nowMessage(p: ParkState, nowMs: number): LiveMessage {
+    const s = p.engine.now(nowMs);
+    return { type: 'now', parkId: p.index.model.id, t: new Date(nowMs).toISOString(), park: s.park, buildings: s.buildings };
+  }
+
+  /** The latest closed window of a park. */
+  latest(parkId: string): ParkVitals | undefined {
+    return this.parks.get(parkId)?.latest;
+  }
+
+  activeAlarms(parkId: string): Alarm[] {
+    return this.parks.get(parkId)?.engine.activeAlarms() ?? [];
+  }
+
+  /** The first message of a live client (contract §7). */
+  snapshot(parkId: string): LiveMessage {
+    const p = this.parks.get(parkId)!;
+    const nowMs = this.clock();
+    const s = p.engine.now(nowMs);
+    return { type: 'snapshot', parkId, t: new Date(nowMs).toISOString(), now: s, vitals: p.latest ?? null, alarms: this.activeAlarms(parkId).map(alarmJson) };
+  }
+}

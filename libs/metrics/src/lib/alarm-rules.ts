@@ -1,0 +1,209 @@
+import { BuildingModel, ParkIndex } from '@park/telemetry';
+import { Alarm, AlarmRule, ParkVitals, Severity, VitalSigns, VitalStatus } from './vital-signs';
+
+/** The rules of contract §6, in the order their transitions are emitted. */
+export const ALARM_RULES: readonly AlarmRule[] = ['demand', 'co2', 'crowding', 'offline'];
+
+/** GB/T 18883-2022 indoor CO2 limit (contract §6: the `co2` warn level). */
+export const CO2_LIMIT_PPM = 1000;
+export const CO2_CRITICAL_PPM = 1500;
+
+/** Thresholds of one rule for one building; `above` rules fire when value > threshold, `below` when value < threshold. */
+export interface RuleThresholds {
+  direction: 'above' | 'below';
+  warn: number;
+  critical: number;
+}
+
+/**
+ * Contract §6 thresholds of a rule for a building. `demand` does not apply to
+ * a building without a contracted capacity (contractedKw <= 0): any load
+ * would be "critical" and say nothing.
+ */
+export function ruleThresholds(rule: AlarmRule, building: BuildingModel): RuleThresholds | undefined {
+  switch (rule) {
+    case 'demand':
+      return building.contractedKw > 0
+        ? { direction: 'above', warn: 0.9 * building.contractedKw, critical: building.contractedKw }
+        : undefined;
+    case 'co2':
+      return { direction: 'above', warn: CO2_LIMIT_PPM, critical: CO2_CRITICAL_PPM };
+    case 'crowding':
+      return { direction: 'above', warn: 1.0, critical: 1.2 };
+    case 'offline':
+      return { direction: 'below', warn: 0.9, critical: 0.5 };
+  }
+}
+
+/** The vital sign a rule watches; undefined when the window has no value for it. */
+export function ruleValue(rule: AlarmRule, v: VitalSigns): number | undefined {
+  switch (rule) {
+    case 'demand':
+      return v.load_kw;
+    case 'co2':
+      return v.co2_ppm_avg;
+    case 'crowding':
+      return v.occupancy_rate;
+    case 'offline':
+      return v.online_ratio;
+  }
+}
+
+/** The severity a value reaches under a rule, or undefined when the condition does not hold. */
+export function severityOf(value: number, t: RuleThresholds): Severity | undefined {
+  if (t.direction === 'above') return value > t.critical ? 'critical' : value > t.warn ? 'warn' : undefined;
+  return value < t.critical ? 'critical' : value < t.warn ? 'warn' : undefined;
+}
+
+function fmt(n: number): string {
+  return Math.abs(n) >= 100 ? String(Math.round(n)) : String(Math.round(n * 10) / 10);
+}
+
+function pct(ratio: number): string {
+  return `${Math.round(ratio * 100)}%`;
+}
+
+/**
+ * A human-readable sentence for an alarm transition. `next` is the severity
+ * that replaces a cleared one (a change of severity), or undefined.
+ */
+export function alarmMessage(
+  rule: AlarmRule,
+  severity: Severity,
+  state: 'raised' | 'cleared',
+  value: number,
+  building: BuildingModel,
+  next?: Severity,
+): string {
+  if (state === 'cleared' && next) {
+    const what = { demand: 'Demand', co2: 'CO2', crowding: 'Crowding', offline: 'Offline' }[rule];
+    return `${what} alarm ${next === 'critical' ? 'escalated' : 'eased'} from ${severity} to ${next}`;
+  }
+  const raised = state === 'raised';
+  switch (rule) {
+    case 'demand': {
+      const c = fmt(building.contractedKw);
+      if (severity === 'critical') {
+        return raised ? `Load ${fmt(value)} kW exceeds contracted ${c} kW` : `Load ${fmt(value)} kW back within contracted ${c} kW`;
+      }
+      return raised
+        ? `Load ${fmt(value)} kW exceeds 90% of contracted ${c} kW`
+        : `Load ${fmt(value)} kW back below 90% of contracted ${c} kW`;
+    }
+    case 'co2': {
+      const limit = severity === 'critical' ? `${CO2_CRITICAL_PPM} ppm` : `${CO2_LIMIT_PPM} ppm (GB/T 18883-2022)`;
+      return raised ? `Mean CO2 ${fmt(value)} ppm exceeds ${limit}` : `Mean CO2 ${fmt(value)} ppm back at or below ${limit}`;
+    }
+    case 'crowding': {
+      const limit = severity === 'critical' ? '120%' : '100%';
+      return raised
+        ? `Occupancy ${pct(value)} of capacity ${building.capacity} exceeds ${limit}`
+        : `Occupancy ${pct(value)} of capacity ${building.capacity} back at or below ${limit}`;
+    }
+    case 'offline': {
+      const limit = severity === 'critical' ? '50%' : '90%';
+      return raised ? `Only ${pct(value)} of sensors online (below ${limit})` : `${pct(value)} of sensors online again (at least ${limit})`;
+    }
+  }
+}
+
+/**
+ * The active alarms, keyed `building/rule`. Immutable: each evaluation
+ * returns a new state, so the evaluator is a pure function.
+ */
+export type AlarmState = ReadonlyMap<string, Alarm>;
+
+export const NO_ALARMS: AlarmState = new Map();
+
+/** A state from a list of active (raised) alarms, e.g. read back from storage after a restart. */
+export function alarmStateOf(active: Iterable<Alarm>): AlarmState {
+  const m = new Map<string, Alarm>();
+  for (const a of active) if (a.state === 'raised') m.set(`${a.building}/${a.rule}`, a);
+  return m;
+}
+
+/** The active alarms of a state, in building then rule order of insertion. */
+export function activeAlarmsOf(state: AlarmState): Alarm[] {
+  return [...state.values()];
+}
+
+/** The result of one evaluation: the new state and the transitions, in order. */
+export interface AlarmStep {
+  state: AlarmState;
+  transitions: Alarm[];
+}
+
+/**
+ * Evaluates contract §6's alarm rules for every building on one closed
+ * window. A transition is emitted only when the condition starts, ends or
+ * changes severity; a condition that holds emits nothing (no flapping).
+ * A change of severity is a `cleared` of the old alarm followed by a
+ * `raised` of the new one, so every stored alarm has one raise and one clear.
+ * A rule whose value is absent in the window (no CO2 reading, no capacity,
+ * no sensors) keeps its current state: missing data neither raises nor
+ * clears; silence is the `offline` rule's business. There are no park-level
+ * alarms: the park's status is the worst alarm of its buildings.
+ */
+export function evaluateAlarms(index: ParkIndex, state: AlarmState, vitals: ParkVitals): AlarmStep {
+  const next = new Map(state);
+  const transitions: Alarm[] = [];
+  const tsMs = vitals.window.endMs;
+  for (const building of index.model.buildings) {
+    const v = vitals.buildings[building.id];
+    if (!v) continue;
+    for (const rule of ALARM_RULES) {
+      const t = ruleThresholds(rule, building);
+      const value = ruleValue(rule, v);
+      if (!t || value === undefined) continue;
+      const key = `${building.id}/${rule}`;
+      const active = next.get(key);
+      const severity = severityOf(value, t);
+      if (active?.severity === severity) continue;
+      const alarm = (sev: Severity, st: 'raised' | 'cleared', replacedBy?: Severity): Alarm => ({
+        parkId: index.model.id,
+        building: building.id,
+        rule,
+        severity: sev,
+        state: st,
+        value,
+        threshold: t[sev],
+        message: alarmMessage(rule, sev, st, value, building, replacedBy),
+        tsMs,
+      });
+      if (active) {
+        transitions.push(alarm(active.severity, 'cleared', severity));
+        next.delete(key);
+      }
+      if (severity) {
+        const raised = alarm(severity, 'raised');
+        transitions.push(raised);
+        next.set(key, raised);
+      }
+    }
+  }
+  return { state: next, transitions };
+}
+
+const RANK: Record<VitalStatus, number> = { ok: 0, warn: 1, critical: 2 };
+
+/** The worse of two statuses. */
+export function worstStatus(a: VitalStatus, b: VitalStatus): VitalStatus {
+  return RANK[b] > RANK[a] ? b : a;
+}
+
+/**
+ * Sets `status` on every scope of `vitals` from the active alarms (contract
+ * §6: the worst active alarm in scope; the park's is the worst of any
+ * building). Mutates and returns `vitals`.
+ */
+export function applyStatus(vitals: ParkVitals, state: AlarmState): ParkVitals {
+  for (const v of Object.values(vitals.buildings)) v.status = 'ok';
+  let park: VitalStatus = 'ok';
+  for (const a of state.values()) {
+    const v = vitals.buildings[a.building];
+    if (v) v.status = worstStatus(v.status, a.severity);
+    park = worstStatus(park, a.severity);
+  }
+  vitals.park.status = park;
+  return vitals;
+}

@@ -1,0 +1,119 @@
+import { ParkIndex, Reading } from '@park/telemetry';
+import { activeAlarmsOf, alarmStateOf, applyStatus, evaluateAlarms, NO_ALARMS } from './alarm-rules';
+import { spreadSeries } from './energy';
+import { silenceLimitMs } from './occupancy';
+import { parkLayout, slotOf } from './park-layout';
+import { Sample, sampleOf, SAMPLE_FIELDS, Series } from './reading-series';
+import { assembleVitals, windowSnapshotter } from './scope-vitals';
+import { Alarm, ParkVitals } from './vital-signs';
+import { DEFAULT_WINDOW_MS, TimeRange, windowsInRange } from './window';
+
+export interface ComputeVitalsOptions {
+  /** Window length, ms (contract §6: one minute). */
+  windowMs?: number;
+  /** Alarms active at the start of the range (e.g. from the `alarms` measurement); default none. */
+  activeAlarms?: Iterable<Alarm>;
+}
+
+/** The windows of a range with the alarm transitions they decide. */
+export interface ComputedVitals {
+  vitals: ParkVitals[];
+  /** Alarm transitions, in window order. */
+  alarms: Alarm[];
+  /** Alarms still active after the last window. */
+  active: Alarm[];
+}
+
+/**
+ * Sorts one sensor's samples by time (stable) and merges samples with the
+ * same timestamp field by field, the later one winning: the same rule as the
+ * live engine's `ingest`, and what InfluxDB keeps for one point.
+ */
+function toSeries(samples: Sample[]): Series {
+  samples.sort((a, b) => a.tsMs - b.tsMs);
+  const out: Series = [];
+  for (const s of samples) {
+    const last = out[out.length - 1];
+    if (last && last.tsMs === s.tsMs) {
+      for (const f of SAMPLE_FIELDS) if (s[f] !== undefined) last[f] = s[f];
+    } else out.push(s);
+  }
+  return out;
+}
+
+/**
+ * Batch derivation of the vital signs of every window in `range` (see
+ * {@link windowsInRange}) from stored readings, for the recompute command.
+ *
+ * `readings` may come in any order and hold duplicates; readings of sensors
+ * the model does not list are ignored. Readings outside the range are
+ * context: the register value before the range, the held power and counts,
+ * the register value after it (the interval that straddles the range end is
+ * spread too). Query them with {@link readingsRangeFor}.
+ *
+ * The alarm evaluator runs over the windows in order, from `activeAlarms`.
+ * For data the live engine received in order, the result equals what it
+ * published (its revisions included), value for value.
+ */
+export function computeVitalsDetailed(
+  index: ParkIndex,
+  readings: Iterable<Reading>,
+  range: TimeRange,
+  opts: ComputeVitalsOptions = {},
+): ComputedVitals {
+  const windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS;
+  const layout = parkLayout(index);
+  const samples: Sample[][] = layout.sensors.map(() => []);
+  for (const r of readings) {
+    const slot = slotOf(layout, r);
+    if (slot) samples[slot.index].push(sampleOf(r, slot.fields));
+  }
+  const series = samples.map(toSeries);
+  const windows = windowsInRange(range, windowMs);
+  if (windows.length === 0) return { vitals: [], alarms: [], active: activeAlarmsOf(alarmStateOf(opts.activeAlarms ?? [])) };
+
+  const shares = windows.map(() => new Float64Array(layout.sensors.length));
+  for (const slot of layout.sensors) {
+    if (!slot.rule) continue;
+    spreadSeries(slot.rule, series[slot.index], windows[0].startMs, windowMs, windows.length, (k, v) => {
+      shares[k][slot.index] += v;
+    });
+  }
+
+  const snapshot = windowSnapshotter(layout, series);
+  let state = opts.activeAlarms ? alarmStateOf(opts.activeAlarms) : NO_ALARMS;
+  const alarms: Alarm[] = [];
+  const vitals = windows.map((w, k) => {
+    const v = assembleVitals(layout, w, shares[k], snapshot(w));
+    const step = evaluateAlarms(index, state, v);
+    state = step.state;
+    alarms.push(...step.transitions);
+    return applyStatus(v, state);
+  });
+  return { vitals, alarms, active: activeAlarmsOf(state) };
+}
+
+/** {@link computeVitalsDetailed}, the vital signs only. */
+export function computeVitals(
+  index: ParkIndex,
+  readings: Iterable<Reading>,
+  range: TimeRange,
+  opts: ComputeVitalsOptions = {},
+): ParkVitals[] {
+  return computeVitalsDetailed(index, readings, range, opts).vitals;
+}
+
+/**
+ * The span of readings a recompute of `range` needs: before it, the longer of
+ * `maxGapMs` (how far back a previous register reading is looked for) and
+ * the longest silence limit (held power, counts, online); after it,
+ * `maxGapMs` (the register reading that closes the last interval). An
+ * interval longer than `maxGapMs` that straddles a range edge is not
+ * spread into the range. Default `maxGapMs`: one hour, the live engine's
+ * default revision horizon.
+ */
+export function readingsRangeFor(index: ParkIndex, range: TimeRange, maxGapMs = 3_600_000): TimeRange {
+  let silenceMs = 0;
+  for (const b of index.model.buildings) for (const s of b.sensors) silenceMs = Math.max(silenceMs, silenceLimitMs(s));
+  return { fromMs: range.fromMs - Math.max(maxGapMs, silenceMs), toMs: range.toMs + maxGapMs };
+}

@@ -1,0 +1,333 @@
+import { ParkIndex, Reading } from '@park/telemetry';
+import { activeAlarmsOf, AlarmState, alarmStateOf, applyStatus, evaluateAlarms, NO_ALARMS } from './alarm-rules';
+import { IntervalRule, spreadInterval } from './energy';
+import { nowState, NowSnapshot } from './now-state';
+import { ParkLayout, parkLayout, SensorSlot, slotOf } from './park-layout';
+import { firstIndexAtOrAfter, insertSample, lastIndexBefore, Sample, sampleOf, Series, trimSeries } from './reading-series';
+import { assembleVitals, WindowSnapshot, windowSnapshotter } from './scope-vitals';
+import { Alarm, ParkVitals, VitalSigns, Window } from './vital-signs';
+import { VitalsEvent } from './vitals-event';
+import { DEFAULT_WINDOW_MS, windowStartMs } from './window';
+
+/** Default allowed lateness: readings up to 30 s behind the newest time seen still count live. */
+export const DEFAULT_ALLOWED_LATENESS_MS = 30_000;
+/** Default revision horizon: closed windows of the last hour can still be revised. */
+export const DEFAULT_REVISION_HORIZON_MS = 3_600_000;
+
+export interface VitalsEngineOptions {
+  /** Window length, ms (contract §6: one minute). */
+  windowMs?: number;
+  /** How far behind the newest event time a reading may arrive and still be derived live. */
+  allowedLatenessMs?: number;
+  /**
+   * How long closed windows are kept so that an interval completed later
+   * (a meter back after a gap) can revise them. 0 keeps none.
+   */
+  revisionHorizonMs?: number;
+  /**
+   * Start of the first window the engine produces (rounded down to a window
+   * start). Default: the window of the first time seen (reading or clock)
+   * minus the allowed lateness.
+   */
+  startMs?: number;
+  /** Alarms active when the engine starts (e.g. read back after a restart). */
+  activeAlarms?: Iterable<Alarm>;
+}
+
+/**
+ * What `ingest` did with a reading:
+ * - `accepted`: it counts (a same-timestamp reading with new field values is merged, later value winning);
+ * - `duplicate`: the same sensor, timestamp and values were already there; nothing changed;
+ * - `late`: older than the oldest open window; not derived live (the gateway stores it; recompute picks it up);
+ * - `unregistered`: the park model does not list this sensor (or lists it under another kind); ignored.
+ */
+export type IngestResult = 'accepted' | 'duplicate' | 'late' | 'unregistered';
+
+/** A window closed and kept for revision: what it was derived from and what was published. */
+interface ClosedWindow {
+  window: Window;
+  snapshot: WindowSnapshot;
+  /** Per sensor: shares of the intervals that ended before the open windows, summed in time order. */
+  settled: Float64Array;
+  /** As last published (closing or revision), status included. */
+  vitals: ParkVitals;
+}
+
+function chainBefore(s: Series, rule: IntervalRule, tsMs: number): Sample | undefined {
+  for (let i = lastIndexBefore(s, tsMs); i >= 0; i--) if (rule.inChain(s[i])) return s[i];
+  return undefined;
+}
+
+function chainAtOrAfter(s: Series, rule: IntervalRule, tsMs: number): Sample | undefined {
+  for (let i = firstIndexAtOrAfter(s, tsMs); i < s.length; i++) if (rule.inChain(s[i])) return s[i];
+  return undefined;
+}
+
+function sameSigns(a: VitalSigns, b: VitalSigns): boolean {
+  const ka = Object.keys(a) as Array<keyof VitalSigns>;
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+function sameVitals(a: ParkVitals, b: ParkVitals): boolean {
+  return sameSigns(a.park, b.park) && Object.keys(a.buildings).every((id) => sameSigns(a.buildings[id], b.buildings[id]));
+}
+
+/**
+ * Live derivation of a park's vital signs (contract §6) over tumbling
+ * event-time windows.
+ *
+ * Readings may arrive in any order within the allowed lateness. The
+ * watermark is `max(newest reading time, clock) − allowedLatenessMs`; a
+ * window closes once the watermark reaches its end. The clock (`advance`)
+ * is what closes windows, and raises `offline`, when every sensor is silent.
+ *
+ * State is bounded: per sensor, the readings of the open windows plus the
+ * latest earlier reading carrying each field; the closed windows of the
+ * revision horizon; the active alarms. Open windows hold no state of their
+ * own: a window is derived when it closes, by the same functions as
+ * {@link computeVitals}, so in-order data gives the same values bit for bit.
+ *
+ * An interval between two readings of a meter is spread over the windows it
+ * overlaps. When its later reading arrives after some of those windows have
+ * closed, the engine emits a `revision` of each such window still within the
+ * revision horizon (older ones: a `recompute-needed`). Revisions never
+ * re-decide alarms: an alarm is a fact of the moment it was raised.
+ */
+export class ParkVitalsEngine {
+  readonly parkId: string;
+  readonly windowMs: number;
+  readonly allowedLatenessMs: number;
+  readonly revisionHorizonMs: number;
+
+  private readonly layout: ParkLayout;
+  private readonly series: Series[];
+  private readonly snapshot: (w: Window) => WindowSnapshot;
+  private readonly ruled: SensorSlot[];
+  private openStart: number | undefined;
+  private maxTsMs = -Infinity;
+  private clockMs = -Infinity;
+  private readonly closed: ClosedWindow[] = [];
+  private dirtyFromMs = Infinity;
+  private pending: VitalsEvent[] = [];
+  private alarms: AlarmState;
+
+  constructor(
+    readonly index: ParkIndex,
+    opts: VitalsEngineOptions = {},
+  ) {
+    this.parkId = index.model.id;
+    this.windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS;
+    this.allowedLatenessMs = opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS;
+    this.revisionHorizonMs = opts.revisionHorizonMs ?? DEFAULT_REVISION_HORIZON_MS;
+    this.layout = parkLayout(index);
+    this.series = this.layout.sensors.map(() => []);
+    this.snapshot = windowSnapshotter(this.layout, this.series);
+    this.ruled = this.layout.sensors.filter((s) => s.rule);
+    this.alarms = opts.activeAlarms ? alarmStateOf(opts.activeAlarms) : NO_ALARMS;
+    if (opts.startMs !== undefined) this.open(windowStartMs(opts.startMs, this.windowMs));
+  }
+
+  /** Start of the oldest open window; readings before it are late. Undefined until the first reading or clock tick. */
+  get openWindowStartMs(): number | undefined {
+    return this.openStart;
+  }
+
+  /** `max(newest reading time, clock) − allowed lateness`; -Infinity before any time was seen. */
+  get watermarkMs(): number {
+    return Math.max(this.maxTsMs, this.clockMs) - this.allowedLatenessMs;
+  }
+
+  /** Size of the engine's state, for health reporting and the bounded-state tests. */
+  stats(): { samples: number; closedWindows: number; activeAlarms: number } {
+    return {
+      samples: this.series.reduce((n, s) => n + s.length, 0),
+      closedWindows: this.closed.length,
+      activeAlarms: this.alarms.size,
+    };
+  }
+
+  /** The alarms active after the last closed window. */
+  activeAlarms(): Alarm[] {
+    return activeAlarmsOf(this.alarms);
+  }
+
+  /** Takes one validated reading (contract §3). Never throws. */
+  ingest(reading: Reading): IngestResult {
+    const slot = slotOf(this.layout, reading);
+    if (!slot) return 'unregistered';
+    if (this.openStart === undefined) this.open(windowStartMs(reading.tsMs - this.allowedLatenessMs, this.windowMs));
+    const openStart = this.openStart as number;
+    if (reading.tsMs < openStart) return 'late';
+    const s = this.series[slot.index];
+    const rule = slot.rule;
+    const succBefore = rule ? chainAtOrAfter(s, rule, openStart) : undefined;
+    const outcome = insertSample(s, sampleOf(reading, slot.fields));
+    if (outcome === 'duplicate') return 'duplicate';
+    if (reading.tsMs > this.maxTsMs) this.maxTsMs = reading.tsMs;
+    if (rule) {
+      const stored = s[firstIndexAtOrAfter(s, reading.tsMs)];
+      if (rule.inChain(stored) && (!succBefore || reading.tsMs <= succBefore.tsMs)) this.openIntervalChanged(slot, succBefore !== undefined);
+    }
+    return 'accepted';
+  }
+
+  /**
+   * Gives the engine readings from before its first window as context (the
+   * previous register value, the held power, the last count), e.g. queried
+   * from InfluxDB at start-up, so that the first windows match a recompute
+   * and sensors that reported recently are not taken for offline. Readings
+   * inside the open windows are ingested as usual.
+   */
+  seed(readings: Iterable<Reading>): void {
+    for (const r of readings) {
+      const slot = slotOf(this.layout, r);
+      if (!slot) continue;
+      if (this.openStart !== undefined && r.tsMs >= this.openStart) this.ingest(r);
+      else insertSample(this.series[slot.index], sampleOf(r, slot.fields));
+    }
+    if (this.openStart !== undefined) this.trimAll(this.openStart);
+  }
+
+  /**
+   * Moves the clock to `nowMs` and closes every window the watermark has
+   * passed. Returns, in order: pending `recompute-needed` notices, revisions
+   * of earlier windows, then for each closed window its `vitals` followed by
+   * its `alarm` transitions. Windows without any reading still close
+   * (energy 0, `online_ratio` by the silence rule).
+   */
+  advance(nowMs: number): VitalsEvent[] {
+    if (nowMs > this.clockMs) this.clockMs = nowMs;
+    if (this.openStart === undefined) this.open(windowStartMs(nowMs - this.allowedLatenessMs, this.windowMs));
+    return this.drain(this.watermarkMs);
+  }
+
+  /** Closes every window up to the one holding the newest reading (end of a finite stream). */
+  flush(): VitalsEvent[] {
+    const end = this.maxTsMs > -Infinity ? windowStartMs(this.maxTsMs, this.windowMs) + this.windowMs : -Infinity;
+    return this.drain(Math.max(end, this.watermarkMs));
+  }
+
+  /** The instantaneous state at `nowMs` (contract §7 `now`). */
+  now(nowMs: number): NowSnapshot {
+    return nowState(this.layout, this.series, nowMs);
+  }
+
+  private open(startMs: number): void {
+    this.openStart = startMs;
+    this.trimAll(startMs);
+  }
+
+  private trimAll(keepFromMs: number): void {
+    for (const slot of this.layout.sensors) trimSeries(this.series[slot.index], keepFromMs, slot.fields);
+  }
+
+  private drain(untilMs: number): VitalsEvent[] {
+    const events = this.pending;
+    this.pending = [];
+    events.push(...this.revisions());
+    while (this.openStart !== undefined && this.openStart + this.windowMs <= untilMs) events.push(...this.closeOldest());
+    return events;
+  }
+
+  /** The interval from a sensor's last reading before the open windows to its first one in them changed. */
+  private openIntervalChanged(slot: SensorSlot, hadSuccessor: boolean): void {
+    const openStart = this.openStart as number;
+    const s = this.series[slot.index];
+    const rule = slot.rule as IntervalRule;
+    const anchor = chainBefore(s, rule, openStart);
+    if (!anchor) return;
+    const fromMs = windowStartMs(anchor.tsMs, this.windowMs);
+    const keptFromMs = this.closed.length ? this.closed[0].window.startMs : openStart;
+    if (fromMs < keptFromMs) {
+      const succ = chainAtOrAfter(s, rule, openStart) as Sample;
+      const lost = rule.share(anchor, succ, { startMs: anchor.tsMs, endMs: keptFromMs });
+      if (lost > 0 || hadSuccessor) {
+        this.pending.push({
+          type: 'recompute-needed', parkId: this.parkId, building: slot.building, sensor: slot.model.id,
+          fromMs, toMs: keptFromMs,
+        });
+      }
+    }
+    const dirtyMs = Math.max(fromMs, keptFromMs);
+    if (dirtyMs < openStart && dirtyMs < this.dirtyFromMs) this.dirtyFromMs = dirtyMs;
+  }
+
+  /** Per-sensor shares of closed window `k`: settled intervals, then the interval still open across `openStart`. */
+  private sharesOf(k: number): Float64Array {
+    const e = this.closed[k];
+    const shares = Float64Array.from(e.settled);
+    const openStart = this.openStart as number;
+    for (const slot of this.ruled) {
+      const s = this.series[slot.index];
+      const rule = slot.rule as IntervalRule;
+      const a = chainBefore(s, rule, openStart);
+      const b = a && chainAtOrAfter(s, rule, openStart);
+      if (a && b && a.tsMs < e.window.endMs && b.tsMs > e.window.startMs) shares[slot.index] += rule.share(a, b, e.window);
+    }
+    return shares;
+  }
+
+  /** Folds the intervals of a sensor that end inside `w` (the window being closed) into the closed windows they overlap. */
+  private settleIntervals(slot: SensorSlot, w: Window): void {
+    const s = this.series[slot.index];
+    const rule = slot.rule as IntervalRule;
+    const first = this.closed[0].window.startMs;
+    const count = this.closed.length;
+    const settled = this.closed.map((c) => c.settled);
+    const add = (k: number, v: number): void => {
+      settled[k][slot.index] += v;
+    };
+    let j = lastIndexBefore(s, w.startMs);
+    while (j >= 0 && !rule.inChain(s[j])) j--;
+    let a = j >= 0 ? s[j] : undefined;
+    for (j++; j < s.length; j++) {
+      const b = s[j];
+      if (b.tsMs >= w.endMs) break;
+      if (!rule.inChain(b)) continue;
+      if (a) spreadInterval(rule, a, b, first, this.windowMs, count, add);
+      a = b;
+    }
+  }
+
+  private closeOldest(): VitalsEvent[] {
+    const startMs = this.openStart as number;
+    const w: Window = { startMs, endMs: startMs + this.windowMs };
+    const entry: ClosedWindow = {
+      window: w,
+      snapshot: this.snapshot(w),
+      settled: new Float64Array(this.layout.sensors.length),
+      vitals: undefined as unknown as ParkVitals,
+    };
+    this.closed.push(entry);
+    for (const slot of this.ruled) this.settleIntervals(slot, w);
+    this.openStart = w.endMs;
+    const vitals = assembleVitals(this.layout, w, this.sharesOf(this.closed.length - 1), entry.snapshot);
+    const step = evaluateAlarms(this.index, this.alarms, vitals);
+    this.alarms = step.state;
+    entry.vitals = applyStatus(vitals, this.alarms);
+    this.trimAll(w.endMs);
+    while (this.closed.length && this.closed[0].window.endMs <= w.endMs - this.revisionHorizonMs) this.closed.shift();
+    return [
+      { type: 'vitals', vitals: structuredClone(vitals) },
+      ...step.transitions.map((alarm): VitalsEvent => ({ type: 'alarm', alarm })),
+    ];
+  }
+
+  private revisions(): VitalsEvent[] {
+    const fromMs = this.dirtyFromMs;
+    this.dirtyFromMs = Infinity;
+    if (fromMs === Infinity || this.closed.length === 0) return [];
+    const events: VitalsEvent[] = [];
+    const first = Math.max(0, (fromMs - this.closed[0].window.startMs) / this.windowMs);
+    for (let k = first; k < this.closed.length; k++) {
+      const e = this.closed[k];
+      const v = assembleVitals(this.layout, e.window, this.sharesOf(k), e.snapshot);
+      v.park.status = e.vitals.park.status;
+      for (const id of Object.keys(v.buildings)) v.buildings[id].status = e.vitals.buildings[id].status;
+      if (sameVitals(v, e.vitals)) continue;
+      e.vitals = v;
+      events.push({ type: 'revision', vitals: structuredClone(v) });
+    }
+    return events;
+  }
+}
