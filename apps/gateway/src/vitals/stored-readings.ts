@@ -37,10 +37,11 @@ export async function queryReadings(influx: InfluxHttp, park: ParkIndex, fromMs:
  * The alarms active at the end of the `alarms` measurement: for each
  * building and rule, the last transition, when it is `raised`. Restores the
  * alarm state after a restart so that a condition still holding is not
- * raised a second time.
+ * raised a second time. With `beforeMs`: the alarms active at that time.
  */
-export async function queryActiveAlarms(influx: InfluxHttp, park: ParkIndex): Promise<Alarm[]> {
-  const series = await influx.query(`SELECT last("state") AS state, "value", "threshold", "message", "severity" FROM "alarms" WHERE "park" = ${quote(park.model.id)} GROUP BY "building", "rule"`);
+export async function queryActiveAlarms(influx: InfluxHttp, park: ParkIndex, beforeMs?: number): Promise<Alarm[]> {
+  const before = beforeMs === undefined ? '' : ` AND time < ${Math.floor(beforeMs)}ms`;
+  const series = await influx.query(`SELECT last("state") AS state, "value", "threshold", "message", "severity" FROM "alarms" WHERE "park" = ${quote(park.model.id)}${before} GROUP BY "building", "rule"`);
   const out: Alarm[] = [];
   for (const s of series) {
     const row = s.values[0];
