@@ -27,13 +27,26 @@ npx eslint .
 step "typecheck: tsc -p tsconfig.check.json"
 npx tsc -p tsconfig.check.json
 
+results="test-artifacts/results"
+rm -rf "$results" && mkdir -p "$results"
+
 step "unit tests"
-npx jest --selectProjects unit
+npx jest --selectProjects unit --json --outputFile="$results/unit.json"
 
 step "integration tests (real InfluxDB and MQTT brokers)"
-npx jest --selectProjects integration --runInBand
+npx jest --selectProjects integration --runInBand --json --outputFile="$results/integration.json"
 
 step "browser tests (real Chromium)"
-npx jest --selectProjects browser --runInBand --passWithNoTests
+npx jest --selectProjects browser --runInBand --json --outputFile="$results/browser.json"
 
-printf '\nnpm test: all checks passed (lint, typecheck, unit, integration, browser) in %ss\n' "$SECONDS"
+# One closing line over the three jest runs.
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`\nnpm test: lint, typecheck and every suite done in ${process.argv[2]}s`);
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$results" "$SECONDS"
