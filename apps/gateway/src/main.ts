@@ -63,7 +63,13 @@ async function main(): Promise<void> {
   );
   SwaggerModule.setup('api/docs', app, openapi, { jsonDocumentUrl: 'api/openapi.json' });
 
-  if (fs.existsSync(`${config.viewerDir}/index.html`)) app.useStaticAssets(config.viewerDir, { index: 'index.html', maxAge: '1h' });
+  if (fs.existsSync(`${config.viewerDir}/index.html`)) app.useStaticAssets(config.viewerDir, {
+      index: 'index.html',
+      // Hashed assets are immutable; the page itself must be revalidated so a
+      // deploy is seen at once.
+      setHeaders: (res: { setHeader(n: string, v: string): void }, file: string) =>
+        res.setHeader('cache-control', file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable'),
+    });
   else log.warn({ viewerDir: config.viewerDir }, 'twin viewer not built; run `npm run build` to serve it at /');
 
   const router = app.get<UpgradeRouter>(UPGRADE_ROUTER);
