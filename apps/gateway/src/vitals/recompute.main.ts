@@ -9,7 +9,7 @@
  * VITALS_WINDOW_MS). Times: ISO 8601, epoch ms, or relative like -2h, -30m,
  * -7d, now.
  */
-import { computeVitalsDetailed, readingsRangeFor } from '@park/metrics';
+import { computeVitalsDetailed, readingsRangeFor, windowStartMs } from '@park/metrics';
 import { ConfigError, loadConfig } from '../config/gateway-config';
 import { loadParks } from '../park/park-model.loader';
 import { InfluxHttp } from '../sink/influx-http';
@@ -59,12 +59,19 @@ async function main(argv: string[]): Promise<void> {
   const influx = new InfluxHttp({ url: config.influx.url, db: config.influx.db, bucket: config.influx.bucket, org: config.influx.org, token: config.influx.token });
   await influx.detect(config.influx.api);
   const windowMs = config.vitals.windowMs;
+  // Chunks start on window boundaries, so that no window straddles two
+  // chunks (it would be derived, written and counted twice).
+  const firstMs = windowStartMs(fromMs, windowMs);
+  const chunkMs = Math.ceil(CHUNK_MS / windowMs) * windowMs;
   for (const park of parks) {
-    let active = await queryActiveAlarms(influx, park, fromMs);
+    // The alarm state the first window starts from. A transition is stamped
+    // with the end of the window that decided it, so those stamped at the
+    // first window's start count: query up to and including it.
+    let active = await queryActiveAlarms(influx, park, firstMs + 1);
     let windows = 0;
     let readingsUsed = 0;
-    for (let chunkFrom = fromMs; chunkFrom < toMs; chunkFrom += CHUNK_MS) {
-      const chunk = { fromMs: chunkFrom, toMs: Math.min(toMs, chunkFrom + CHUNK_MS) };
+    for (let chunkFrom = firstMs; chunkFrom < toMs; chunkFrom += chunkMs) {
+      const chunk = { fromMs: chunkFrom, toMs: Math.min(toMs, chunkFrom + chunkMs) };
       const span = readingsRangeFor(park, chunk);
       const readings = await queryReadings(influx, park, span.fromMs, span.toMs);
       const res = computeVitalsDetailed(park, readings, chunk, { windowMs, activeAlarms: active });

@@ -35,29 +35,39 @@ export async function queryReadings(influx: InfluxHttp, park: ParkIndex, fromMs:
 
 /**
  * The alarms active at the end of the `alarms` measurement: for each
- * building and rule, the last transition, when it is `raised`. Restores the
- * alarm state after a restart so that a condition still holding is not
- * raised a second time. With `beforeMs`: the alarms active at that time.
+ * building, rule and severity, the last transition, when it is `raised`.
+ * Restores the alarm state after a restart so that a condition still holding
+ * is not raised a second time. With `beforeMs`: the alarms active at that time.
+ *
+ * Grouped by severity too: a change of severity writes the `cleared` of the
+ * old severity and the `raised` of the new one at the same time, and which of
+ * two points with equal times `last()` picks across series is up to the
+ * server (InfluxDB 1.x happens to break the tie by value).
  */
 export async function queryActiveAlarms(influx: InfluxHttp, park: ParkIndex, beforeMs?: number): Promise<Alarm[]> {
   const before = beforeMs === undefined ? '' : ` AND time < ${Math.floor(beforeMs)}ms`;
-  const series = await influx.query(`SELECT last("state") AS state, "value", "threshold", "message", "severity" FROM "alarms" WHERE "park" = ${quote(park.model.id)}${before} GROUP BY "building", "rule"`);
-  const out: Alarm[] = [];
+  const series = await influx.query(`SELECT last("state") AS state, "value", "threshold", "message" FROM "alarms" WHERE "park" = ${quote(park.model.id)}${before} GROUP BY "building", "rule", "severity"`);
+  const active = new Map<string, Alarm>();
   for (const s of series) {
     const row = s.values[0];
     const get = (c: string) => row[s.columns.indexOf(c)];
     if (get('state') !== 'raised') continue;
-    out.push({
+    const alarm: Alarm = {
       parkId: park.model.id,
       building: s.tags?.building ?? '',
       rule: (s.tags?.rule ?? 'demand') as AlarmRule,
-      severity: (get('severity') ?? 'warn') as Severity,
+      severity: (s.tags?.severity ?? 'warn') as Severity,
       state: 'raised',
       value: Number(get('value')),
       threshold: Number(get('threshold')),
       message: String(get('message') ?? ''),
       tsMs: get('time') as number,
-    });
+    };
+    // One alarm per building and rule; should two severities both end raised
+    // (a write lost), the newer one is the state.
+    const key = `${alarm.building}/${alarm.rule}`;
+    const seen = active.get(key);
+    if (!seen || alarm.tsMs > seen.tsMs) active.set(key, alarm);
   }
-  return out;
+  return [...active.values()];
 }

@@ -1,0 +1,174 @@
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { LiveMessage, NowState } from '@park/metrics';
+import { WebSocket } from 'ws';
+import { UpgradeRouter } from '../http/upgrade-router';
+import { GatewayMetrics } from '../observability/gateway-metrics';
+import { createLogger } from '../observability/logger';
+import { LiveHub, MAX_CLIENT_BUFFER_BYTES } from './live.hub';
+
+const T = '2026-11-27T08:00:00.000Z';
+const state = (gridKw: number): NowState => ({ grid_kw: gridKw, pv_kw: 0, occupancy: 0, sensors_online: 1, sensors_total: 1 });
+const nowMsg = (parkId: string, gridKw: number, pad = 0): LiveMessage => {
+  const buildings: Record<string, NowState> = {};
+  // Padding buildings make a message big enough to fill socket buffers quickly.
+  for (let i = 0; i < pad; i++) buildings[`b${i}`] = state(i);
+  return { type: 'now', parkId, t: T, park: state(gridKw), buildings };
+};
+const snapshotOf = (parkId: string): LiveMessage => ({ type: 'snapshot', parkId, t: T, now: { park: state(0), buildings: {} }, vitals: null, alarms: [] });
+
+/** A live client that records every message it gets. */
+interface Client {
+  ws: WebSocket;
+  messages: Array<LiveMessage & { parkId?: string }>;
+}
+
+let server: http.Server;
+let hub: LiveHub;
+let metrics: GatewayMetrics;
+let baseUrl: string;
+const clients: Client[] = [];
+
+beforeEach(async () => {
+  metrics = new GatewayMetrics();
+  hub = new LiveHub(() => ['p1', 'p2'], snapshotOf, metrics, createLogger('silent'));
+  const router = new UpgradeRouter();
+  router.add(hub.upgradeHandler());
+  server = http.createServer((_req, res) => res.end());
+  router.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.ws.terminate();
+  hub.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+async function connect(query = ''): Promise<Client> {
+  const ws = new WebSocket(`${baseUrl}/api/live${query}`);
+  const c: Client = { ws, messages: [] };
+  ws.on('message', (data) => c.messages.push(JSON.parse(data.toString())));
+  clients.push(c);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return c;
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('LiveHub (contract §7, WebSocket /api/live)', () => {
+  it('sends the snapshot of the requested park on connect; the first park without ?park=', async () => {
+    const a = await connect('?park=p2');
+    const b = await connect();
+    await until(() => a.messages.length === 1 && b.messages.length === 1, 'snapshots');
+    expect(a.messages[0]).toMatchObject({ type: 'snapshot', parkId: 'p2' });
+    expect(b.messages[0]).toMatchObject({ type: 'snapshot', parkId: 'p1' });
+    expect(hub.size).toBe(2);
+    expect(metrics.render()).toMatch(/^gateway_live_clients 2$/m);
+  });
+
+  it('refuses an unknown park with a 404 and a JSON error', async () => {
+    const ws = new WebSocket(`${baseUrl}/api/live?park=nowhere`);
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      ws.on('unexpected-response', (_req, r) => {
+        let body = '';
+        r.on('data', (c: Buffer) => (body += c.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      ws.on('open', () => reject(new Error('opened')));
+    });
+    ws.on('error', () => undefined);
+    ws.terminate();
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body)).toEqual({ error: 'not_found', message: 'unknown park "nowhere"' });
+  });
+
+  it('broadcasts to the clients of the message’s park only', async () => {
+    const p1a = await connect('?park=p1');
+    const p1b = await connect('?park=p1');
+    const p2 = await connect('?park=p2');
+    await until(() => clients.every((c) => c.messages.length === 1), 'snapshots');
+    hub.broadcast('p1', nowMsg('p1', 42));
+    hub.broadcast('p2', nowMsg('p2', 7));
+    await until(() => clients.every((c) => c.messages.length === 2), 'one update each');
+    expect(p1a.messages[1]).toMatchObject({ type: 'now', parkId: 'p1', park: { grid_kw: 42 } });
+    expect(p1b.messages[1]).toEqual(p1a.messages[1]);
+    expect(p2.messages[1]).toMatchObject({ type: 'now', parkId: 'p2', park: { grid_kw: 7 } });
+  });
+
+  it('forgets a client that disconnects', async () => {
+    const a = await connect();
+    await connect();
+    await until(() => hub.size === 2, 'two clients');
+    a.ws.close();
+    await until(() => hub.size === 1, 'the closed client removed');
+    hub.broadcast('p1', nowMsg('p1', 1));
+    await until(() => clients[1].messages.length === 2, 'the remaining client served');
+  });
+
+  it('drops `now` updates to a client that does not read, counts them, and keeps serving the others', async () => {
+    const slow = await connect();
+    const fast = await connect();
+    await until(() => slow.messages.length === 1 && fast.messages.length === 1, 'snapshots');
+    // The slow client stops reading: the kernel buffers fill, then the
+    // server-side socket buffer grows past the limit.
+    (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const sent = 400;
+    const first = JSON.stringify(nowMsg('p1', 0, 1500)).length;
+    expect(sent * first).toBeGreaterThan(20 * MAX_CLIENT_BUFFER_BYTES);
+    for (let i = 1; i <= sent; i++) {
+      hub.broadcast('p1', nowMsg('p1', i, 1500));
+      // Let the event loop write to the sockets, as the gateway's ticks do.
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    // The reading client got every update, in order, while the other was stuck.
+    await until(() => fast.messages.length === 1 + sent, 'every update at the reading client');
+    expect(fast.messages.slice(1).map((m) => (m.type === 'now' ? m.park.grid_kw : -1))).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
+    const dropped = metrics.liveDroppedMessages;
+    expect(dropped).toBeGreaterThan(0);
+    expect(metrics.render()).toMatch(new RegExp(`^gateway_live_dropped_messages_total ${dropped}$`, 'm'));
+    // Once it reads again, it gets exactly what was not dropped, in order.
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await until(() => slow.messages.length === 1 + sent - dropped, 'the slow client drained');
+    const got = slow.messages.slice(1).map((m) => (m.type === 'now' ? m.park.grid_kw : -1));
+    expect(got).toEqual([...got].sort((a, b) => a - b));
+    expect(got[got.length - 1]).toBeLessThanOrEqual(sent);
+  });
+
+  it('still sends vitals and alarm messages to a slow client past the `now` limit', async () => {
+    const slow = await connect();
+    await until(() => slow.messages.length === 1, 'snapshot');
+    (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    // Fill until `now` updates start being dropped.
+    for (let i = 1; metrics.liveDroppedMessages === 0; i++) {
+      hub.broadcast('p1', nowMsg('p1', i, 1500));
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+      if (i > 5000) throw new Error('the buffer never filled');
+    }
+    const droppedNow = metrics.liveDroppedMessages;
+    const alarm: LiveMessage = { type: 'alarm', alarm: { parkId: 'p1', building: 'b1', rule: 'demand', severity: 'critical', state: 'raised', value: 600, threshold: 500, message: 'm', tsMs: 0 } };
+    hub.broadcast('p1', alarm);
+    expect(metrics.liveDroppedMessages).toBe(droppedNow);
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await until(() => slow.messages.some((m) => m.type === 'alarm'), 'the alarm at the slow client');
+  });
+
+  it('close() disconnects every client', async () => {
+    const a = await connect();
+    const closed = new Promise((resolve) => a.ws.once('close', resolve));
+    hub.close();
+    await closed;
+    expect(hub.size).toBe(0);
+  });
+});

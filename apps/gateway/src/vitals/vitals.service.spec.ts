@@ -1,0 +1,278 @@
+import { Writable } from 'node:stream';
+import { Alarm, LiveMessage } from '@park/metrics';
+import { indexPark, Reading } from '@park/telemetry';
+import { testPark } from '@park/telemetry/testing';
+import pino from 'pino';
+import { loadConfig } from '../config/gateway-config';
+import { TelemetryBus } from '../ingest/telemetry.bus';
+import { LiveHub } from '../live/live.hub';
+import { GatewayMetrics } from '../observability/gateway-metrics';
+import { ParkRegistry } from '../park/park-registry';
+import { InfluxHttp, InfluxSeries } from '../sink/influx-http';
+import { PointSink, SinkBacklog } from '../sink/point-sink';
+import { NOW_MAX_INTERVAL_MS, TICK_MS, VitalsService } from './vitals.service';
+
+const WINDOW_MS = 10_000;
+const LATENESS_MS = 2_000;
+/** Window-aligned; the clock starts half a second later. */
+const T0 = Date.parse('2026-11-27T08:00:00.000Z');
+
+class MemorySink implements PointSink {
+  readonly lines: string[] = [];
+  write(lines: string[]): void {
+    this.lines.push(...lines);
+  }
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+  backlog(): SinkBacklog {
+    return { memoryLines: 0, spooledLines: 0, spooledBytes: 0, reachable: true };
+  }
+}
+
+/** InfluxDB at the edge: records the statements; answers from a table or fails. */
+class FakeInflux {
+  readonly queries: string[] = [];
+  constructor(private readonly answer: (q: string) => InfluxSeries[] | Error = () => []) {}
+  async query(q: string): Promise<InfluxSeries[]> {
+    this.queries.push(q);
+    const a = this.answer(q);
+    if (a instanceof Error) throw a;
+    return a;
+  }
+}
+
+const e = (building: string, sensor: string, tsMs: number, f: Pick<Reading, 'powerKw' | 'energyKwh'>): Reading => ({ park: 'tp', building, kind: 'energy', sensor, tsMs, ...f });
+
+/** A numeric field of a line-protocol line. */
+const fieldOf = (line: string, key: string): number => Number(new RegExp(`[ ,]${key}=([^, ]+)`).exec(line)?.[1]);
+
+function setup(answer?: (q: string) => InfluxSeries[] | Error) {
+  const clock = { ms: T0 + 500 };
+  const registry = new ParkRegistry([indexPark(testPark())]);
+  const bus = new TelemetryBus();
+  const sink = new MemorySink();
+  const influx = new FakeInflux(answer);
+  const metrics = new GatewayMetrics();
+  const logs: Array<{ level: number; msg: string }> = [];
+  const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, cb) => (logs.push(JSON.parse(chunk.toString())), cb()) }));
+  const config = loadConfig({ VITALS_WINDOW_MS: String(WINDOW_MS), VITALS_LATENESS_MS: String(LATENESS_MS) });
+  const svc = new VitalsService(registry, bus, sink, influx as unknown as InfluxHttp, metrics, log, config, () => clock.ms);
+  const sent: Array<{ parkId: string; msg: LiveMessage; atMs: number }> = [];
+  svc.live = { broadcast: (parkId: string, msg: LiveMessage) => sent.push({ parkId, msg, atMs: clock.ms }) } as unknown as LiveHub;
+  /** Moves the clock in gateway ticks; the service's interval timer runs on jest's fake timers. */
+  const advanceTo = (tMs: number) => {
+    while (clock.ms < tMs) {
+      clock.ms = Math.min(clock.ms + TICK_MS, tMs);
+      jest.advanceTimersByTime(TICK_MS);
+    }
+  };
+  const of = <T extends LiveMessage['type']>(type: T) => sent.filter((s) => s.msg.type === type).map((s) => ({ ...s, msg: s.msg as Extract<LiveMessage, { type: T }> }));
+  return { clock, bus, sink, influx, metrics, logs, svc, sent, advanceTo, of };
+}
+
+beforeEach(() => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'hrtime', 'performance', 'Date'] });
+});
+
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+describe('VitalsService: windows close on the clock', () => {
+  it('closes a window once the clock passes its end plus the allowed lateness, writes its vitals points and broadcasts it', async () => {
+    const t = setup();
+    await t.svc.start();
+    // First window: the one holding start − lateness, [T0 − 10 s, T0).
+    t.advanceTo(T0 + LATENESS_MS - 1);
+    expect(t.of('vitals')).toEqual([]);
+    t.advanceTo(T0 + LATENESS_MS);
+    const v = t.of('vitals');
+    expect(v).toHaveLength(1);
+    expect(v[0]).toMatchObject({ parkId: 'tp', atMs: T0 + LATENESS_MS, msg: { type: 'vitals', parkId: 'tp', window: { startMs: T0 - WINDOW_MS, endMs: T0 } } });
+    const vitalsLines = t.sink.lines.filter((l) => l.startsWith('vitals,'));
+    expect(vitalsLines.map((l) => l.split(' ')[0])).toEqual([
+      'vitals,park=tp,scope=park,window=10s',
+      'vitals,building=b1,park=tp,scope=building,window=10s',
+      'vitals,building=b2,park=tp,scope=building,window=10s',
+    ]);
+    for (const l of vitalsLines) expect(l.endsWith(` ${T0 - WINDOW_MS}`)).toBe(true);
+    const { type, ...closed } = v[0].msg;
+    expect(type).toBe('vitals');
+    expect(t.svc.latest('tp')).toEqual(closed);
+    // One window per window length from then on.
+    t.advanceTo(T0 + 3 * WINDOW_MS + LATENESS_MS);
+    expect(t.of('vitals').map((m) => m.msg.window.startMs)).toEqual([T0 - WINDOW_MS, T0, T0 + WINDOW_MS, T0 + 2 * WINDOW_MS]);
+    t.svc.stop();
+  });
+
+  it('reads the active alarms and recent readings from InfluxDB at start and derives the first windows from them', async () => {
+    // b1/m1 reported every 10 s before start, at 600 kW: the look-back gives
+    // the first live windows the register values they count from.
+    const restored: Alarm = { parkId: 'tp', building: 'b1', rule: 'demand', severity: 'critical', state: 'raised', value: 600, threshold: 500, message: 'restored', tsMs: T0 - 60_000 };
+    const t = setup((q) => {
+      if (q.includes('FROM "alarms"')) return [{ name: 'alarms', tags: { building: 'b1', rule: 'demand', severity: 'critical' }, columns: ['time', 'state', 'value', 'threshold', 'message'], values: [[restored.tsMs, 'raised', 600, 500, 'restored']] }];
+      if (q.includes('FROM "energy"')) return [{ name: 'energy', tags: { building: 'b1', sensor: 'm1' }, columns: ['time', 'power_kw', 'energy_kwh'], values: [[T0 - 11_500, 600, 1000 - (600 * 10) / 3600], [T0 - 1_500, 600, 1000]] }];
+      return [];
+    });
+    await t.svc.start();
+    expect(t.influx.queries.map((q) => /FROM "(\w+)"/.exec(q)?.[1])).toEqual(['alarms', 'energy', 'carbon', 'occupancy']);
+    expect(t.svc.activeAlarms('tp')).toEqual([restored]);
+    // 600 kW held over the first live window: 600 × 10 s = 1.6667 kWh.
+    t.bus.readings$.next([e('b1', 'm1', T0 + 8_500, { powerKw: 600, energyKwh: 1000 + (600 * 10) / 3600 })]);
+    t.bus.readings$.next([e('b1', 'm1', T0 + 18_500, { powerKw: 600, energyKwh: 1000 + (600 * 20) / 3600 })]);
+    t.advanceTo(T0 + WINDOW_MS + LATENESS_MS);
+    const windows = t.of('vitals').map((m) => m.msg);
+    expect(windows.map((w) => w.window.startMs)).toEqual([T0 - WINDOW_MS, T0]);
+    for (const w of windows) {
+      expect(w.buildings.b1.energy_kwh).toBeCloseTo((600 * 10) / 3600, 9);
+      expect(w.buildings.b1.load_kw).toBeCloseTo(600, 9);
+      expect(w.buildings.b1.status).toBe('critical');
+    }
+    // The condition still holds: the restored alarm is not raised again.
+    expect(t.of('alarm').filter((a) => a.msg.alarm.rule === 'demand')).toEqual([]);
+    expect(t.svc.activeAlarms('tp').filter((a) => a.rule === 'demand')).toEqual([restored]);
+    t.svc.stop();
+  });
+
+  it('starts without history when InfluxDB cannot answer, and says so', async () => {
+    const t = setup(() => new Error('connect ECONNREFUSED 127.0.0.1:8086'));
+    await t.svc.start();
+    expect(t.logs.find((l) => l.level === 40)?.msg).toMatch(/vitals start without history/);
+    t.advanceTo(T0 + LATENESS_MS);
+    expect(t.of('vitals')).toHaveLength(1);
+    t.svc.stop();
+  });
+});
+
+describe('VitalsService: revisions', () => {
+  it('overwrites the stored points of closed windows when a meter back after a gap completes an interval into them, without a second live message', async () => {
+    const t = setup();
+    await t.svc.start();
+    // b2/m1: 360 kW, then silent from +1 s to +25 s (longer than the lateness).
+    t.advanceTo(T0 + 1_000);
+    t.bus.readings$.next([e('b2', 'm1', T0 + 1_000, { energyKwh: 100 })]);
+    t.advanceTo(T0 + 2 * WINDOW_MS + LATENESS_MS - TICK_MS);
+    const written = (startMs: number) => t.sink.lines.filter((l) => l.startsWith('vitals,building=b2,') && l.endsWith(` ${startMs}`));
+    expect(written(T0)).toHaveLength(1);
+    expect(fieldOf(written(T0)[0], 'energy_kwh')).toBe(0);
+    const messages = t.of('vitals').length;
+    t.bus.readings$.next([e('b2', 'm1', T0 + 25_000, { energyKwh: 100 + (360 * 24) / 3600 })]);
+    t.advanceTo(T0 + 2 * WINDOW_MS + LATENESS_MS);
+    // 9 s of the interval fall into the closed [T0, T0+10 s): rewritten. The
+    // next window closes with its 10 s already in.
+    expect(written(T0)).toHaveLength(2);
+    expect(fieldOf(written(T0)[1], 'energy_kwh')).toBeCloseTo(0.9, 9);
+    expect(written(T0 + WINDOW_MS)).toHaveLength(1);
+    expect(fieldOf(written(T0 + WINDOW_MS)[0], 'energy_kwh')).toBeCloseTo(1, 9);
+    // The window closed by this tick is the only new live message.
+    expect(t.of('vitals').slice(messages).map((m) => m.msg.window.startMs)).toEqual([T0 + WINDOW_MS]);
+    t.svc.stop();
+  });
+});
+
+describe('VitalsService: the `now` stream (contract §7)', () => {
+  it('sends `now` at least once a second without readings', async () => {
+    const t = setup();
+    await t.svc.start();
+    t.advanceTo(T0 + 10_500);
+    const times = t.of('now').map((m) => m.atMs);
+    expect(times.length).toBeGreaterThanOrEqual(10);
+    expect(times[0]).toBe(T0 + 500 + TICK_MS);
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeLessThanOrEqual(NOW_MAX_INTERVAL_MS);
+    t.svc.stop();
+  });
+
+  it('sends `now` on the next tick after new readings, with their values, and no more than once a tick', async () => {
+    const t = setup();
+    await t.svc.start();
+    t.advanceTo(T0 + 2_000);
+    const before = t.of('now').length;
+    const lastNowAt = t.of('now').at(-1)!.atMs;
+    t.bus.readings$.next([e('b1', 'm1', T0 + 1_900, { powerKw: 321.5 })]);
+    t.bus.readings$.next([e('b1', 'pv1', T0 + 1_950, { powerKw: 12 })]);
+    t.advanceTo(T0 + 2_000 + TICK_MS);
+    const now = t.of('now');
+    expect(now).toHaveLength(before + 1);
+    const msg = now.at(-1)!;
+    expect(msg.atMs - lastNowAt).toBeLessThan(NOW_MAX_INTERVAL_MS);
+    expect(msg.msg).toMatchObject({ type: 'now', parkId: 'tp', t: new Date(T0 + 2_250).toISOString() });
+    expect(msg.msg.buildings.b1).toMatchObject({ grid_kw: 321.5, pv_kw: 12, sensors_online: 2, sensors_total: 4, latest_ts_ms: T0 + 1_950 });
+    expect(msg.msg.park).toMatchObject({ grid_kw: 321.5, pv_kw: 12, sensors_online: 2, sensors_total: 7 });
+    t.svc.stop();
+  });
+
+  it('the snapshot holds the instantaneous state, the latest window and the active alarms', async () => {
+    const t = setup();
+    await t.svc.start();
+    expect(t.svc.snapshot('tp')).toMatchObject({ type: 'snapshot', parkId: 'tp', vitals: null, alarms: [] });
+    t.bus.readings$.next([e('b2', 'm1', T0 + 600, { powerKw: 77 })]);
+    t.advanceTo(T0 + LATENESS_MS);
+    const snap = t.svc.snapshot('tp') as Extract<LiveMessage, { type: 'snapshot' }>;
+    expect(snap.now.buildings.b2.grid_kw).toBe(77);
+    expect(snap.vitals?.window).toEqual({ startMs: T0 - WINDOW_MS, endMs: T0 });
+    // Every sensor was silent in that window: offline, critical, for both buildings.
+    expect(snap.alarms.map((a) => `${a.building}/${a.rule}/${a.severity}`).sort()).toEqual(['b1/offline/critical', 'b2/offline/critical']);
+    expect(snap.alarms[0]).toHaveProperty('t', new Date(T0).toISOString());
+    t.svc.stop();
+  });
+});
+
+describe('VitalsService: alarms', () => {
+  it('broadcasts and writes each transition once: demand raised while the load holds above contract, cleared when it ends', async () => {
+    const t = setup();
+    await t.svc.start();
+    // b1/m1 (contract 500 kW): 600 kW for three windows, then 300 kW. The
+    // first window counts from the first reading, at +1 s: 540 kW on average.
+    let register = 5000;
+    for (let ts = T0 + 1_000; ts < T0 + 6 * WINDOW_MS; ts += 1_000) {
+      const kw = ts < T0 + 3 * WINDOW_MS ? 600 : 300;
+      register += (kw * 1) / 3600;
+      t.advanceTo(ts);
+      // The other sensors of b1 report too, so that only the demand rule decides its status.
+      t.bus.readings$.next([
+        e('b1', 'm1', ts, { powerKw: kw, energyKwh: register }),
+        e('b1', 'pv1', ts, { powerKw: 0 }),
+        { park: 'tp', building: 'b1', kind: 'carbon', sensor: 'c1', tsMs: ts, co2Ppm: 600 },
+        { park: 'tp', building: 'b1', kind: 'occupancy', sensor: 'o1', tsMs: ts, count: 40 },
+      ]);
+    }
+    t.advanceTo(T0 + 6 * WINDOW_MS + LATENESS_MS);
+    const demand = t.of('alarm').filter((a) => a.msg.alarm.rule === 'demand').map((a) => a.msg.alarm);
+    expect(demand.map((a) => `${a.state} ${a.severity} ${a.building} @${(a.tsMs - T0) / 1000}s`)).toEqual(['raised critical b1 @10s', 'cleared critical b1 @40s']);
+    expect(demand[0]).toMatchObject({ parkId: 'tp', threshold: 500 });
+    // Written as `alarms` points, one per transition, at the transition time.
+    const lines = t.sink.lines.filter((l) => l.startsWith('alarms,') && l.includes('rule=demand'));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^alarms,building=b1,park=tp,rule=demand,severity=critical .*state="raised".* ${T0 + 10_000}$`));
+    expect(lines[1]).toMatch(new RegExp(`state="cleared".* ${T0 + 40_000}$`));
+    // The window that decided it carries the status.
+    const statusOf = (startMs: number) => t.of('vitals').find((m) => m.msg.window.startMs === startMs)!.msg.buildings.b1.status;
+    expect([T0, T0 + 10_000, T0 + 20_000, T0 + 30_000].map(statusOf)).toEqual(['critical', 'critical', 'critical', 'ok']);
+    t.svc.stop();
+  });
+});
+
+describe('VitalsService: readings', () => {
+  it('counts readings older than the oldest open window as late, and ignores parks it does not serve', async () => {
+    const t = setup();
+    await t.svc.start();
+    t.advanceTo(T0 + 20_000);
+    t.bus.readings$.next([e('b1', 'm1', T0 - 30_000, { powerKw: 1 }), { ...e('b1', 'm1', T0 + 19_000, { powerKw: 2 }), park: 'other' }]);
+    expect(t.metrics.lateReadings).toBe(1);
+    t.svc.stop();
+  });
+
+  it('stop() closes what the clock allows and takes no more readings', async () => {
+    const t = setup();
+    await t.svc.start();
+    t.advanceTo(T0 + 5_000);
+    t.clock.ms = T0 + WINDOW_MS + LATENESS_MS;
+    t.svc.stop();
+    expect(t.of('vitals').map((m) => m.msg.window.startMs)).toEqual([T0 - WINDOW_MS, T0]);
+    expect(jest.getTimerCount()).toBe(0);
+    const nowCount = t.of('now').length;
+    t.bus.readings$.next([e('b1', 'm1', T0 + 12_500, { powerKw: 5 })]);
+    expect(t.svc.snapshot('tp')).toMatchObject({ now: { buildings: { b1: { grid_kw: 0 } } } });
+    expect(t.of('now')).toHaveLength(nowCount);
+  });
+});
