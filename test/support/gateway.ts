@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ports, processes, type ChildExit } from './deploy';
-import { ownedDir } from './leftovers';
+import { MODULE_RUN, ownedDir } from './leftovers';
 import { sharedInfluxUrl } from './services';
 
 const ENTRY = 'apps/gateway/src/main.ts';
@@ -16,7 +16,7 @@ export interface GatewayOptions {
   /**
    * Environment on top of the test defaults: HOST=127.0.0.1, free HTTP_PORT
    * and MQTT_PORT, INFLUX_URL of the shared server, a fresh INFLUX_DB
-   * (`gw_<pid>_<n>`, created by the gateway), SPOOL_DIR and
+   * (`gw_<pid>_<run>_<n>`, created by the gateway), SPOOL_DIR and
    * DEVICE_CREDENTIALS in fresh `.data/test-*` folders, MQTT_AUTH=off,
    * LOG_LEVEL=info. A value of undefined removes the variable.
    */
@@ -72,7 +72,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     HTTP_PORT: String(await ports.freePort(host)),
     MQTT_PORT: String(await ports.freePort(host)),
     INFLUX_URL: sharedInfluxUrl(),
-    INFLUX_DB: `gw_${process.pid}_${n}`,
+    INFLUX_DB: `gw_${process.pid}_${MODULE_RUN}_${n}`,
     SPOOL_DIR: ownedDir('spool'),
     DEVICE_CREDENTIALS: path.join(ownedDir('gateway'), 'device-credentials.json'),
     MQTT_AUTH: 'off',

@@ -14,12 +14,15 @@ const OWNED_DIR = /^test-[a-z]+-(\d+)(?:-|$)/;
 /** `.data/test-<kind>-<pid>-<n>`: a fresh folder owned by this process. */
 export function ownedDir(kind: string): string {
   counter += 1;
-  const dir = path.join(processes.dataRoot, `test-${kind}-${process.pid}-${counter}`);
+  const dir = path.join(processes.dataRoot, `test-${kind}-${process.pid}-${MODULE_RUN}${counter}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }
 let counter = 0;
+// jest loads this module afresh for every test file in the same process, so
+// the counter restarts: a per-load tag keeps names of different files apart.
+export const MODULE_RUN = Math.random().toString(36).slice(2, 7);
 
 /**
  * Kills processes whose command line or environment names a test folder of

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { influxdb, mosquitto, type Epoch, type InfluxdbServer, type MosquittoServer, type Series } from './deploy';
-import { ownedDir } from './leftovers';
+import { MODULE_RUN, ownedDir } from './leftovers';
 
 export type { InfluxdbServer, MosquittoServer, Series };
 
@@ -69,7 +69,7 @@ let dbCounter = 0;
 export async function uniqueDb(prefix = 'test', url = sharedInfluxUrl()): Promise<string> {
   if (!/^[A-Za-z0-9_]+$/.test(prefix)) throw new Error(`uniqueDb prefix must be letters, digits or _, got "${prefix}"`);
   dbCounter += 1;
-  const name = `${prefix}_${process.pid}_${dbCounter}`;
+  const name = `${prefix}_${process.pid}_${MODULE_RUN}_${dbCounter}`;
   await influxdb.createDatabase(url, name);
   return name;
 }
