@@ -9,15 +9,11 @@
  * VITALS_WINDOW_MS). Times: ISO 8601, epoch ms, or relative like -2h, -30m,
  * -7d, now.
  */
-import { computeVitalsDetailed, readingsRangeFor, windowStartMs } from '@park/metrics';
 import { ConfigError, loadConfig } from '../config/gateway-config';
 import { loadParks } from '../park/park-model.loader';
 import { InfluxHttp } from '../sink/influx-http';
-import { queryActiveAlarms, queryReadings } from './stored-readings';
-import { vitalsToLines } from './vitals-points';
+import { recomputeRange } from './vitals-recompute';
 
-/** Ranges are recomputed in chunks so memory stays bounded for long ranges. */
-const CHUNK_MS = 6 * 3_600_000;
 const WRITE_BATCH = 5000;
 
 export function parseTime(raw: string, nowMs: number): number {
@@ -59,35 +55,18 @@ async function main(argv: string[]): Promise<void> {
   const influx = new InfluxHttp({ url: config.influx.url, db: config.influx.db, bucket: config.influx.bucket, org: config.influx.org, token: config.influx.token });
   await influx.detect(config.influx.api);
   const windowMs = config.vitals.windowMs;
-  // Chunks start on window boundaries, so that no window straddles two
-  // chunks (it would be derived, written and counted twice).
-  const firstMs = windowStartMs(fromMs, windowMs);
-  const chunkMs = Math.ceil(CHUNK_MS / windowMs) * windowMs;
-  for (const park of parks) {
-    // The alarm state the first window starts from. A transition is stamped
-    // with the end of the window that decided it, so those stamped at the
-    // first window's start count: query up to and including it.
-    let active = await queryActiveAlarms(influx, park, firstMs + 1);
-    let windows = 0;
-    let readingsUsed = 0;
-    for (let chunkFrom = firstMs; chunkFrom < toMs; chunkFrom += chunkMs) {
-      const chunk = { fromMs: chunkFrom, toMs: Math.min(toMs, chunkFrom + chunkMs) };
-      const span = readingsRangeFor(park, chunk);
-      const readings = await queryReadings(influx, park, span.fromMs, span.toMs);
-      const res = computeVitalsDetailed(park, readings, chunk, { windowMs, activeAlarms: active });
-      active = res.active;
-      readingsUsed += readings.length;
-      const lines = res.vitals.flatMap((v) => vitalsToLines(v, windowMs));
-      if (!opts.dryRun) {
-        for (let i = 0; i < lines.length; i += WRITE_BATCH) {
-          const outcome = await influx.write(lines.slice(i, i + WRITE_BATCH).join('\n'));
-          if (!outcome.ok) throw new Error(`writing vitals to InfluxDB failed: ${outcome.message}`);
-        }
-      }
-      windows += res.vitals.length;
-      process.stderr.write(`${park.model.id}: ${new Date(chunk.fromMs).toISOString()} .. ${new Date(chunk.toMs).toISOString()}: ${res.vitals.length} windows from ${readings.length} readings\n`);
+  const write = async (lines: string[]) => {
+    if (opts.dryRun) return;
+    for (let i = 0; i < lines.length; i += WRITE_BATCH) {
+      const outcome = await influx.write(lines.slice(i, i + WRITE_BATCH).join('\n'));
+      if (!outcome.ok) throw new Error(`writing vitals to InfluxDB failed: ${outcome.message}`);
     }
-    process.stdout.write(JSON.stringify({ park: park.model.id, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), windows, readings: readingsUsed, written: !opts.dryRun }) + '\n');
+  };
+  for (const park of parks) {
+    const res = await recomputeRange(influx, park, { fromMs, toMs }, windowMs, write, (c) =>
+      process.stderr.write(`${park.model.id}: ${new Date(c.fromMs).toISOString()} .. ${new Date(c.toMs).toISOString()}: ${c.windows} windows from ${c.readings} readings\n`),
+    );
+    process.stdout.write(JSON.stringify({ park: park.model.id, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), windows: res.windows, readings: res.readings, written: !opts.dryRun }) + '\n');
   }
   influx.close();
 }

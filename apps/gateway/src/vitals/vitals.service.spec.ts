@@ -78,6 +78,42 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
+describe('VitalsService: catch-up of the windows missed while the gateway was down', () => {
+  it('derives the windows between the last stored vitals window and the first live one from the stored readings', async () => {
+    // The last window stored before the restart started at T0 − 60 s; the
+    // first live window is [T0 − 10 s, T0): four windows were missed.
+    const lastStored = T0 - 6 * WINDOW_MS;
+    const t = setup((q) => {
+      if (q.includes('last("energy_kwh")')) return [{ name: 'vitals', columns: ['time', 'last'], values: [[lastStored, 1]] }];
+      if (q.includes('FROM "energy"') && q.includes('GROUP BY')) {
+        // b1/m1: 360 kW all along, a register reading every 10 s.
+        const values: unknown[][] = [];
+        for (let ts = T0 - 8 * WINDOW_MS; ts <= T0; ts += 10_000) values.push([ts, 360, 100 + ((ts - (T0 - 8 * WINDOW_MS)) / 3_600_000) * 360]);
+        return [{ name: 'energy', tags: { building: 'b1', sensor: 'm1' }, columns: ['time', 'power_kw', 'energy_kwh'], values }];
+      }
+      return [];
+    });
+    await t.svc.start();
+    // Let the background catch-up finish (fake I/O resolves in microtasks).
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+    const parkLines = t.sink.lines.filter((l) => l.startsWith('vitals,park=tp,scope=park,'));
+    const starts = parkLines.map((l) => Number(l.split(' ').pop()));
+    expect(starts).toEqual([T0 - 5 * WINDOW_MS, T0 - 4 * WINDOW_MS, T0 - 3 * WINDOW_MS, T0 - 2 * WINDOW_MS]);
+    // 360 kW over 10 s = 1 kWh per window.
+    for (const l of parkLines) expect(fieldOf(l, 'energy_kwh')).toBeCloseTo(1, 9);
+    expect(t.logs.some((l) => /missed while the gateway was down/.test(l.msg))).toBe(true);
+    t.svc.stop();
+  });
+
+  it('does nothing on a database without vitals', async () => {
+    const t = setup();
+    await t.svc.start();
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(t.sink.lines).toEqual([]);
+    t.svc.stop();
+  });
+});
+
 describe('VitalsService: windows close on the clock', () => {
   it('closes a window once the clock passes its end plus the allowed lateness, writes its vitals points and broadcasts it', async () => {
     const t = setup();
@@ -115,7 +151,8 @@ describe('VitalsService: windows close on the clock', () => {
       return [];
     });
     await t.svc.start();
-    expect(t.influx.queries.map((q) => /FROM "(\w+)"/.exec(q)?.[1])).toEqual(['alarms', 'energy', 'carbon', 'occupancy']);
+    // The start-up reads, then the catch-up's look for the last stored window.
+    expect(t.influx.queries.map((q) => /FROM "(\w+)"/.exec(q)?.[1])).toEqual(['alarms', 'energy', 'carbon', 'occupancy', 'vitals']);
     expect(t.svc.activeAlarms('tp')).toEqual([restored]);
     // 600 kW held over the first live window: 600 × 10 s = 1.6667 kWh.
     t.bus.readings$.next([e('b1', 'm1', T0 + 8_500, { powerKw: 600, energyKwh: 1000 + (600 * 10) / 3600 })]);

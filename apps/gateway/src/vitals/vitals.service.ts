@@ -10,10 +10,13 @@ import { ParkRegistry } from '../park/park-registry';
 import { InfluxHttp } from '../sink/influx-http';
 import { PointSink } from '../sink/point-sink';
 import { queryActiveAlarms, queryReadings } from './stored-readings';
+import { recomputeRange } from './vitals-recompute';
 import { alarmJson, alarmToLine, vitalsToLines } from './vitals-points';
 
 /** How often the clock advances the engines (closes windows) and `now` may go out. */
 export const TICK_MS = 250;
+/** The longest gap the start-up catch-up derives; older gaps need `npm run recompute`. */
+export const CATCH_UP_MAX_MS = 7 * 86_400_000;
 /** `now` goes out at least this often (contract §7: at least once a second). */
 export const NOW_MAX_INTERVAL_MS = 1000;
 
@@ -70,11 +73,36 @@ export class VitalsService {
       const engine = new ParkVitalsEngine(index, { windowMs, allowedLatenessMs, activeAlarms, startMs: nowMs - allowedLatenessMs });
       engine.seed(context);
       this.parks.set(index.model.id, { index, engine, lastNowAt: 0, dirty: true });
+      void this.catchUp(index, engine.openWindowStartMs ?? nowMs);
       this.log.info({ park: index.model.id, windowMs, allowedLatenessMs, seededReadings: context.length, activeAlarms: activeAlarms.length }, 'vitals derivation started');
     }
     this.sub = this.bus.readings$.subscribe((readings) => this.onReadings(readings));
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.metrics.gauges.gateway_vitals_engine_samples = { help: 'Readings held by the vitals engines (bounded state).', read: () => [...this.parks.values()].reduce((n, p) => n + p.engine.stats().samples, 0) };
+  }
+
+  /**
+   * Derives the windows between the last stored `vitals` window and the
+   * engine's first one: those the gateway missed while it was down. Runs in
+   * the background; its points go through the sink like live ones.
+   */
+  private async catchUp(index: ParkIndex, untilMs: number): Promise<void> {
+    const windowMs = this.config.vitals.windowMs;
+    try {
+      const series = await this.influx.query(`SELECT last("energy_kwh") FROM "vitals" WHERE "park" = '${index.model.id}' AND "scope" = 'park'`);
+      const lastMs = series[0]?.values[0]?.[0] as number | undefined;
+      if (lastMs === undefined) return; // nothing derived yet: a new database
+      let fromMs = lastMs + windowMs;
+      if (fromMs >= untilMs) return;
+      if (untilMs - fromMs > CATCH_UP_MAX_MS) {
+        this.log.warn({ park: index.model.id, from: new Date(fromMs).toISOString() }, 'vitals are missing for more than 7 days; catching up the last 7 days only: run `npm run recompute` for the rest');
+        fromMs = untilMs - CATCH_UP_MAX_MS;
+      }
+      const res = await recomputeRange(this.influx, index, { fromMs, toMs: untilMs }, windowMs, (lines) => this.sink.write(lines));
+      this.log.info({ park: index.model.id, from: new Date(fromMs).toISOString(), to: new Date(untilMs).toISOString(), windows: res.windows, readings: res.readings }, 'derived the vitals windows missed while the gateway was down');
+    } catch (e) {
+      this.log.warn({ park: index.model.id, err: (e as Error).message }, 'could not catch up the vitals missed while the gateway was down; run `npm run recompute` over the gap');
+    }
   }
 
   /** Closes what the clock allows, then stops. */
