@@ -24,8 +24,8 @@ npx nx show projects >/dev/null
 step "lint: eslint ."
 npx eslint .
 
-step "typecheck: tsc -p tsconfig.check.json"
-npx tsc -p tsconfig.check.json
+step "typecheck: every project (npm run typecheck)"
+npm run --silent typecheck
 
 results="test-artifacts/results"
 rm -rf "$results" && mkdir -p "$results"
