@@ -12,7 +12,6 @@
  * probe's building: one meter whose power values are unique, to time
  * publish → `now`.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MqttClient } from 'mqtt';
@@ -21,11 +20,11 @@ import { Alarm, LiveMessage, ParkVitals } from '@park/metrics';
 import { ParkModel } from '@park/telemetry';
 import { ParkSimulator } from '../../apps/gateway/src/sim/park-sim';
 import { parseScenarios } from '../../apps/gateway/src/sim/scenarios';
-import { processes } from '../support/deploy';
 import { Gateway, startGateway } from '../support/gateway';
 import { ownedDir } from '../support/leftovers';
 import { connectDevice, getJson, metric } from '../support/mqtt';
 import { influxQuery, rowsOf, sharedInfluxUrl, waitFor } from '../support/services';
+import { runRecompute } from '../support/commands';
 
 jest.setTimeout(150_000);
 
@@ -92,21 +91,7 @@ function connectLive(onMessage: (m: LiveMessage) => void): Promise<WebSocket> {
   });
 }
 
-function recompute(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'recompute', '--', ...args], { cwd: processes.repoRoot, env: gw.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const recompute = (args: string[]) => runRecompute(args, gw.env);
 
 /** Alarm transitions as `state severity building/rule @seconds-into-the-run`. */
 const describeAlarm = (a: Alarm) => `${a.state} ${a.severity} ${a.building}/${a.rule} @${(a.tsMs - S) / 1000}s`;

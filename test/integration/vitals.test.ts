@@ -12,7 +12,6 @@
  * - the history API answers the stored windows and their 15m/1h/1d roll-ups,
  *   and the KPIs of the day.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MqttClient } from 'mqtt';
@@ -23,6 +22,7 @@ import { processes } from '../support/deploy';
 import { Gateway, startGateway } from '../support/gateway';
 import { connectDevice, getJson, metric } from '../support/mqtt';
 import { influxQuery, rowsOf, sharedInfluxUrl, waitFor } from '../support/services';
+import { runRecompute } from '../support/commands';
 
 jest.setTimeout(120_000);
 
@@ -48,22 +48,7 @@ const ownDb = (prefix: string) => `${prefix}_${process.pid}_${Date.now().toStrin
 const q = (influxql: string) => influxQuery(sharedInfluxUrl(), gw.env.INFLUX_DB, influxql);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** `npm run recompute -- ...` with the gateway's environment; resolves with the exit code and output. */
-function recompute(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'recompute', '--', ...args], { cwd: processes.repoRoot, env: gw.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const recompute = (args: string[]) => runRecompute(args, gw.env);
 
 /** Publishes the simulator's messages as arrays of up to 100 readings per sensor (contract §3), QoS 1. */
 async function publishBatched(client: MqttClient, messages: SimMessage[]): Promise<number> {

@@ -11,23 +11,12 @@ import { RejectionLog } from '../ingest/rejection-log';
 import { TelemetryBus } from '../ingest/telemetry.bus';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { ParkRegistry } from '../park/park-registry';
-import { PointSink, SinkBacklog } from '../sink/point-sink';
 import { EmbeddedBroker, MAX_PACKET_BYTES } from './embedded-broker';
+import { MemorySink } from '../testing/memory.sink';
 
 // Real aedes, real mqtt.js clients, loopback TCP; scrypt checks take ~100 ms each.
 jest.setTimeout(30_000);
 
-class MemorySink implements PointSink {
-  readonly lines: string[] = [];
-  write(lines: string[]): void {
-    this.lines.push(...lines);
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-  backlog(): SinkBacklog {
-    return { memoryLines: 0, spooledLines: 0, spooledBytes: 0, reachable: true };
-  }
-}
 
 /** A broker on a free port with the real ingest pipeline behind it. */
 async function startBroker(authenticator?: DeviceAuthenticator) {

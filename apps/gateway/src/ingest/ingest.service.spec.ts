@@ -3,27 +3,15 @@ import { DEFAULT_PAYLOAD_LIMITS, excerptOf, indexPark, Reading, REJECT_REASONS, 
 import { testPark } from '@park/telemetry/testing';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { ParkRegistry } from '../park/park-registry';
-import { PointSink, SinkBacklog } from '../sink/point-sink';
 import { IngestService } from './ingest.service';
 import { RejectionLog } from './rejection-log';
 import { TelemetryBus } from './telemetry.bus';
+import { MemorySink } from '../testing/memory.sink';
 
 const NOW = Date.parse('2026-11-27T08:00:00.000Z');
 /** A device timestamp a minute before the gateway clock. */
 const TS = NOW - 60_000;
 
-/** The I/O edge replaced by memory: every line the pipeline writes. */
-class MemorySink implements PointSink {
-  readonly lines: string[] = [];
-  write(lines: string[]): void {
-    this.lines.push(...lines);
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-  backlog(): SinkBacklog {
-    return { memoryLines: 0, spooledLines: 0, spooledBytes: 0, reachable: true };
-  }
-}
 
 function pipeline() {
   const registry = new ParkRegistry([indexPark(testPark())]);

@@ -9,25 +9,14 @@ import { LiveHub } from '../live/live.hub';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { ParkRegistry } from '../park/park-registry';
 import { InfluxHttp, InfluxSeries } from '../sink/influx-http';
-import { PointSink, SinkBacklog } from '../sink/point-sink';
 import { NOW_MAX_INTERVAL_MS, TICK_MS, VitalsService } from './vitals.service';
+import { MemorySink } from '../testing/memory.sink';
 
 const WINDOW_MS = 10_000;
 const LATENESS_MS = 2_000;
 /** Window-aligned; the clock starts half a second later. */
 const T0 = Date.parse('2026-11-27T08:00:00.000Z');
 
-class MemorySink implements PointSink {
-  readonly lines: string[] = [];
-  write(lines: string[]): void {
-    this.lines.push(...lines);
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-  backlog(): SinkBacklog {
-    return { memoryLines: 0, spooledLines: 0, spooledBytes: 0, reachable: true };
-  }
-}
 
 /** InfluxDB at the edge: records the statements; answers from a table or fails. */
 class FakeInflux {
