@@ -1,5 +1,6 @@
 import { NO_FAULTS } from './faults';
-import { DEFAULT_IN_FLIGHT, DEFAULT_MQTT_URL, DEFAULT_PARK_MODEL, parseSimArgs, parseTimeArg, SIM_USAGE } from './sim-options';
+import { DEFAULT_IN_FLIGHT, DEFAULT_MQTT_URL, DEFAULT_PARK_MODEL, parseSimArgs, SIM_USAGE } from './sim-options';
+import { parseTimeArg } from '../config/time-arg';
 
 const NOW = Date.parse('2025-11-26T10:00:00Z');
 const parse = (argv: string[], env: Record<string, string> = {}) => parseSimArgs(argv, env, NOW, () => 4242);

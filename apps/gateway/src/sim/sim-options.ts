@@ -6,6 +6,7 @@
 import { MAX_READINGS_PER_MESSAGE } from '@park/telemetry';
 import { DEFAULT_LATE_MS, FaultRates, NO_FAULTS, parseFaultSpec } from './faults';
 import { parseScenarios, Scenario, SCENARIO_EFFECTS, SCENARIO_KINDS } from './scenarios';
+import { parseTimeArg } from '../config/time-arg';
 
 /** The bundled demo park (contract §1: the default park model). */
 export const DEFAULT_PARK_MODEL = 'apps/gateway/parks/demo.park.json';
@@ -88,22 +89,6 @@ Output
   --quiet                     no progress lines on stderr
   --help                      this text
 `;
-
-const RELATIVE = /^([+-])(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/**
- * Parses a time argument: `now`, relative (`-2h`, `+10m`), epoch ms, or an
- * ISO 8601 date-time. NaN when it is none of them.
- */
-export function parseTimeArg(value: string, nowMs: number): number {
-  if (value === 'now') return nowMs;
-  const rel = RELATIVE.exec(value);
-  if (rel) return Math.round(nowMs + (rel[1] === '-' ? -1 : 1) * Number(rel[2]) * UNIT_MS[rel[3]]);
-  if (/^\d+$/.test(value)) return Number(value);
-  if (/^\d{4}-\d{2}-\d{2}/.test(value)) return Date.parse(value);
-  return NaN;
-}
 
 const FLAGS = new Set([
   'park-model', 'url', 'username', 'password', 'credentials', 'qos', 'in-flight', 'seed', 'from', 'to', 'duration',

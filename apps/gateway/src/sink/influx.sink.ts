@@ -177,12 +177,9 @@ export class InfluxSink implements PointSink {
       return;
     }
     const mid = batch.length >> 1;
+    // send() bisects a refused half again and retries a half that meets an outage.
     for (const half of [batch.slice(0, mid), batch.slice(mid)]) {
-      this.metrics.writeRequests++;
-      const outcome = await this.http.write(half.join('\n'));
-      if (outcome.ok) this.metrics.pointsWritten += half.length;
-      else if (!outcome.retryable) await this.bisect(half, outcome.message);
-      else if (!(await this.send(half, this.opts.attempts))) this.spoolBatch(half);
+      if (!(await this.send(half, this.opts.attempts))) this.spoolBatch(half);
     }
   }
 

@@ -2,6 +2,7 @@ import { computeKpis, INFLUXQL_AGGREGATE, Kpis, ROLLUP, VitalSigns, VitalStatus 
 import { ParkIndex } from '@park/telemetry';
 import { badParam } from '../api/api-errors';
 import { InfluxHttp, InfluxSeries } from '../sink/influx-http';
+import { influxString } from './influxql';
 
 /** History resolutions of contract §7, in ms. */
 export const EVERY_MS: Record<string, number> = { '1m': 60_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
@@ -15,7 +16,6 @@ export const MAX_HISTORY_POINTS = 20_000;
 export const PARK_UTC_OFFSET_MS = 8 * 3_600_000;
 
 const STATUS_RANK: Record<VitalStatus, number> = { ok: 0, warn: 1, critical: 2 };
-const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export interface HistoryQuery {
   metric: string;
@@ -60,7 +60,7 @@ export class HistoryService {
     if (fromMs >= toMs) throw badParam('from', 'must be before to');
     if ((toMs - fromMs) / everyMs > MAX_HISTORY_POINTS) throw badParam('from', `the range holds more than ${MAX_HISTORY_POINTS} points at every=${every}; use a coarser every or a shorter range`);
 
-    const where = `"park" = ${quote(park.model.id)} AND "scope" = ${q.building ? `'building' AND "building" = ${quote(q.building)}` : `'park'`} AND time >= ${fromMs}ms AND time < ${toMs}ms`;
+    const where = vitalsWhere(park, q.building, fromMs, toMs);
     const kind = ROLLUP[metric];
     const iso = (ms: number) => new Date(ms).toISOString();
     if (every === '1m') {
@@ -106,12 +106,18 @@ export class HistoryService {
   async kpis(park: ParkIndex, periodName: string, building?: string): Promise<Kpis & { period: string; from: string; to: string }> {
     if (building !== undefined && building !== '' && !park.buildings.has(building)) throw badParam('building', `unknown building "${building}" in park "${park.model.id}"`);
     const { fromMs, toMs } = this.period(periodName || 'day');
-    const where = `"park" = ${quote(park.model.id)} AND "scope" = ${building ? `'building' AND "building" = ${quote(building)}` : `'park'`} AND time >= ${fromMs}ms AND time < ${toMs}ms`;
+    const where = vitalsWhere(park, building, fromMs, toMs);
     const r = rows(await this.influx.query(`SELECT SUM("energy_kwh"), SUM("pv_kwh"), SUM("carbon_kgco2e"), MAX("peak_kw") FROM "vitals" WHERE ${where}`))[0] ?? [0, 0, 0, 0, 0];
     const totals = { energy_kwh: (r[1] as number) ?? 0, pv_kwh: (r[2] as number) ?? 0, carbon_kgco2e: (r[3] as number) ?? 0, peak_kw: (r[4] as number) ?? 0 };
     const k = computeKpis(park, totals, (toMs - fromMs) / 3_600_000, building || undefined);
     return { period: periodName || 'day', from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), ...k };
   }
+}
+
+/** The `vitals` points of a scope (a building, or the park when none) in `[fromMs, toMs)`. */
+function vitalsWhere(park: ParkIndex, building: string | undefined, fromMs: number, toMs: number): string {
+  const scope = building ? `'building' AND "building" = ${influxString(building)}` : `'park'`;
+  return `"park" = ${influxString(park.model.id)} AND "scope" = ${scope} AND time >= ${fromMs}ms AND time < ${toMs}ms`;
 }
 
 function rows(series: InfluxSeries[]): unknown[][] {

@@ -10,18 +10,15 @@
  * -7d, now.
  */
 import { ConfigError, loadConfig } from '../config/gateway-config';
+import { parseTimeArg } from '../config/time-arg';
 import { loadParks } from '../park/park-model.loader';
 import { InfluxHttp } from '../sink/influx-http';
 import { recomputeRange } from './vitals-recompute';
 
 const WRITE_BATCH = 5000;
 
-export function parseTime(raw: string, nowMs: number): number {
-  if (raw === 'now') return nowMs;
-  const rel = /^-(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(raw);
-  if (rel) return nowMs - Number(rel[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 's' | 'm' | 'h' | 'd'];
-  if (/^\d+$/.test(raw)) return Number(raw);
-  const ms = Date.parse(raw);
+function parseTime(raw: string, nowMs: number): number {
+  const ms = parseTimeArg(raw, nowMs);
   if (!Number.isFinite(ms)) throw new ConfigError(`"${raw}" is not a time: use ISO 8601, epoch ms, now, or -<n>s|m|h|d`);
   return ms;
 }

@@ -1,8 +1,8 @@
 import { KIND_FIELDS, ParkIndex, Reading, SENSOR_KINDS } from '@park/telemetry';
 import { Alarm, AlarmRule, Severity } from '@park/metrics';
 import { InfluxHttp } from '../sink/influx-http';
+import { influxString } from './influxql';
 
-const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /**
  * Reads a park's raw readings of `[fromMs, toMs)` back from InfluxDB (all
@@ -14,7 +14,7 @@ export async function queryReadings(influx: InfluxHttp, park: ParkIndex, fromMs:
   for (const kind of SENSOR_KINDS) {
     const fields = KIND_FIELDS[kind];
     const series = await influx.query(
-      `SELECT ${fields.map((f) => `"${f.json}"`).join(', ')} FROM "${kind}" WHERE "park" = ${quote(park.model.id)} AND time >= ${Math.floor(fromMs)}ms AND time < ${Math.ceil(toMs)}ms GROUP BY "building", "sensor"`,
+      `SELECT ${fields.map((f) => `"${f.json}"`).join(', ')} FROM "${kind}" WHERE "park" = ${influxString(park.model.id)} AND time >= ${Math.floor(fromMs)}ms AND time < ${Math.ceil(toMs)}ms GROUP BY "building", "sensor"`,
     );
     for (const s of series) {
       const building = s.tags?.building ?? '';
@@ -46,7 +46,7 @@ export async function queryReadings(influx: InfluxHttp, park: ParkIndex, fromMs:
  */
 export async function queryActiveAlarms(influx: InfluxHttp, park: ParkIndex, beforeMs?: number): Promise<Alarm[]> {
   const before = beforeMs === undefined ? '' : ` AND time < ${Math.floor(beforeMs)}ms`;
-  const series = await influx.query(`SELECT last("state") AS state, "value", "threshold", "message" FROM "alarms" WHERE "park" = ${quote(park.model.id)}${before} GROUP BY "building", "rule", "severity"`);
+  const series = await influx.query(`SELECT last("state") AS state, "value", "threshold", "message" FROM "alarms" WHERE "park" = ${influxString(park.model.id)}${before} GROUP BY "building", "rule", "severity"`);
   const active = new Map<string, Alarm>();
   for (const s of series) {
     const row = s.values[0];

@@ -47,7 +47,7 @@ function setup(answer?: (q: string) => InfluxSeries[] | Error) {
   const config = loadConfig({ VITALS_WINDOW_MS: String(WINDOW_MS), VITALS_LATENESS_MS: String(LATENESS_MS) });
   const svc = new VitalsService(registry, bus, sink, influx as unknown as InfluxHttp, metrics, log, config, () => clock.ms);
   const sent: Array<{ parkId: string; msg: LiveMessage; atMs: number }> = [];
-  svc.live = { broadcast: (parkId: string, msg: LiveMessage) => sent.push({ parkId, msg, atMs: clock.ms }) } as unknown as LiveHub;
+  svc.live = { size: 1, broadcast: (parkId: string, msg: LiveMessage) => sent.push({ parkId, msg, atMs: clock.ms }) } as unknown as LiveHub;
   /** Moves the clock in gateway ticks; the service's interval timer runs on jest's fake timers. */
   const advanceTo = (tMs: number) => {
     while (clock.ms < tMs) {

@@ -9,6 +9,7 @@ import { Logger } from '../observability/logger';
 import { ParkRegistry } from '../park/park-registry';
 import { InfluxHttp } from '../sink/influx-http';
 import { PointSink } from '../sink/point-sink';
+import { influxString } from './influxql';
 import { queryActiveAlarms, queryReadings } from './stored-readings';
 import { recomputeRange } from './vitals-recompute';
 import { alarmJson, alarmToLine, vitalsToLines } from './vitals-points';
@@ -89,7 +90,7 @@ export class VitalsService {
   private async catchUp(index: ParkIndex, untilMs: number): Promise<void> {
     const windowMs = this.config.vitals.windowMs;
     try {
-      const series = await this.influx.query(`SELECT last("energy_kwh") FROM "vitals" WHERE "park" = '${index.model.id}' AND "scope" = 'park'`);
+      const series = await this.influx.query(`SELECT last("energy_kwh") FROM "vitals" WHERE "park" = ${influxString(index.model.id)} AND "scope" = 'park'`);
       const lastMs = series[0]?.values[0]?.[0] as number | undefined;
       if (lastMs === undefined) return; // nothing derived yet: a new database
       let fromMs = lastMs + windowMs;
@@ -131,7 +132,8 @@ export class VitalsService {
         if (p.dirty || nowMs - p.lastNowAt >= NOW_MAX_INTERVAL_MS) {
           p.dirty = false;
           p.lastNowAt = nowMs;
-          this.live?.broadcast(p.index.model.id, this.nowMessage(p, nowMs));
+          // The state is derived only when someone listens.
+          if (this.live && this.live.size > 0) this.live.broadcast(p.index.model.id, this.nowMessage(p, nowMs));
         }
       } catch (e) {
         this.log.error({ park: p.index.model.id, err: (e as Error).stack }, 'vitals derivation failed for this tick');

@@ -5,16 +5,9 @@ import { Reading } from '@park/telemetry';
  * sensor's identity is the series the sample sits in, so only the time and
  * the fields are stored (a copy: the caller's reading is never mutated).
  */
-export interface Sample {
-  tsMs: number;
-  powerKw?: number;
-  energyKwh?: number;
-  co2Ppm?: number;
-  emissionKgco2e?: number;
-  count?: number;
-}
+export type Sample = Pick<Reading, 'tsMs' | SampleField>;
 
-export const SAMPLE_FIELDS = ['powerKw', 'energyKwh', 'co2Ppm', 'emissionKgco2e', 'count'] as const;
+export const SAMPLE_FIELDS = ['powerKw', 'energyKwh', 'co2Ppm', 'emissionKgco2e', 'count'] as const satisfies ReadonlyArray<keyof Reading>;
 export type SampleField = (typeof SAMPLE_FIELDS)[number];
 
 /** One sensor's samples, sorted by `tsMs`, at most one per timestamp. */
