@@ -4,7 +4,12 @@
  * timestamps), what is rejected and why, duplicates, WebSocket MQTT, and the
  * HTTP API around it (contract §2–§5, §7).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { MqttClient } from 'mqtt';
+import { testPark } from '@park/telemetry/testing';
+import { processes } from '../support/deploy';
+import { ownedDir } from '../support/leftovers';
 import { Gateway, startGateway } from '../support/gateway';
 import { connectDevice, getJson, metric, publishJson } from '../support/mqtt';
 import { influxQuery, rowsOf, sharedInfluxUrl, waitFor } from '../support/services';
@@ -95,6 +100,13 @@ test('whole-message rejections: bad JSON, bad topic, unknown building, oversize;
   expect((await getJson<{ status: string }>(`${gw.httpUrl}/api/health`)).body.status).toBe('ok');
 });
 
+test('a QoS 0 reading is stored too (contract §2: QoS 0 and 1 are accepted)', async () => {
+  const ts = now - 25_000;
+  await publishJson(device, 'park/demo/b09/energy/m01', { ts, power_kw: 12.5 }, 0);
+  const row = await waitFor(async () => rowsOf(await q(`SELECT power_kw FROM energy WHERE building='b09'`))[0], { what: 'QoS 0 reading stored' });
+  expect(row).toMatchObject({ time: ts, power_kw: 12.5 });
+});
+
 test('the same reading delivered twice ends as one point', async () => {
   const ts = now - 20_000;
   for (let i = 0; i < 3; i++) await publishJson(device, 'park/demo/b05/energy/m01', { ts, power_kw: 55, energy_kwh: 10 });
@@ -137,4 +149,23 @@ test('HTTP API: parks, park model, 404 for an unknown park, 400 naming a bad par
   const text = await (await fetch(`${gw.httpUrl}/metrics`)).text();
   expect(text).toMatch(/^# TYPE gateway_readings_rejected_total counter$/m);
   expect(text).toMatch(/^gateway_write_latency_seconds_count \d+$/m);
+});
+
+test('several park models (PARK_MODEL comma-separated) are served side by side', async () => {
+  const file = path.join(ownedDir('parks'), 'tp.park.json');
+  fs.writeFileSync(file, JSON.stringify(testPark('tp')));
+  const demo = path.join(processes.repoRoot, 'apps/gateway/parks/demo.park.json');
+  const two = await startGateway({ name: 'ingest-two-parks', env: { PARK_MODEL: `${demo},${file}` } });
+  try {
+    const parks = await getJson<Array<{ id: string }>>(`${two.httpUrl}/api/parks`);
+    expect(parks.body.map((p) => p.id)).toEqual(['demo', 'tp']);
+    const dev = await connectDevice(two.mqttUrl, { clientId: 'two-parks-dev' });
+    const ts = Date.now() - 1000;
+    await publishJson(dev, 'park/tp/b2/carbon/boiler', { ts, emission_kgco2e: 42 });
+    await dev.endAsync();
+    const row = await waitFor(async () => rowsOf(await influxQuery(sharedInfluxUrl(), two.env.INFLUX_DB, `SELECT * FROM carbon WHERE park='tp'`))[0], { what: 'reading of the second park' });
+    expect(row).toMatchObject({ time: ts, building: 'b2', emission_kgco2e: 42 });
+  } finally {
+    expect(await two.stop()).toBe(0);
+  }
 });
