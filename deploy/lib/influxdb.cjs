@@ -5,8 +5,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { programOf } = require('./packages.cjs');
-const { canBind, freePort } = require('./ports.cjs');
-const { dataRoot, repoRoot, spawnLogged, stopChild, waitReady } = require('./process.cjs');
+const { freePort } = require('./ports.cjs');
+const { dataRoot, repoRoot, startServer } = require('./process.cjs');
 
 const TEMPLATE = path.join(repoRoot, 'deploy', 'influxdb.conf.template');
 
@@ -58,49 +58,22 @@ async function startInfluxdb({
   fs.writeFileSync(configFile, renderConfig({ dataDir, bindHost, port, rpcPort, logLevel }));
   const url = `http://${bindHost}:${port}`;
 
-  let child;
-  const launch = async () => {
-    for (const p of [port, rpcPort]) {
-      if (!(await canBind(p, bindHost))) {
-        throw new Error(`cannot start InfluxDB: ${bindHost}:${p} is already in use (another influxd? see docs/operations.md)`);
-      }
-    }
-    child = spawnLogged(influxd, ['run', '-config', configFile], { logFile, detached, ownSession });
-    try {
-      await waitReady(async () => (await ping(url))?.status === 204, {
-        what: `influxd (${url}, data ${dataDir})`,
-        timeoutMs: readyTimeoutMs,
-        child,
-        logFile,
-      });
-    } catch (error) {
-      await stopChild(child, 2000);
-      throw error;
-    }
-    server.pid = child.pid;
-  };
-
   /** @type {InfluxdbServer} */
-  const server = {
-    url,
-    port,
-    rpcPort,
-    dataDir,
-    configFile,
+  const server = await startServer({
+    name: 'InfluxDB',
+    program: influxd,
+    args: ['run', '-config', configFile],
+    ports: [port, rpcPort],
+    bindHost,
     logFile,
-    pid: 0,
-    async stop(timeoutMs = 10_000) {
-      if (child) await stopChild(child, timeoutMs);
-    },
-    async restart() {
-      await server.stop();
-      await launch();
-    },
-    exited() {
-      return child.exited;
-    },
-  };
-  await launch();
+    detached,
+    ownSession,
+    readyTimeoutMs,
+    what: `influxd (${url}, data ${dataDir})`,
+    ready: async () => (await ping(url))?.status === 204,
+    busyHint: 'another influxd? see docs/operations.md',
+    fields: { url, port, rpcPort, dataDir, configFile, logFile },
+  });
   return server;
 }
 

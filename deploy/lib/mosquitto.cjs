@@ -8,8 +8,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { programOf } = require('./packages.cjs');
-const { canBind, freePort, isListening } = require('./ports.cjs');
-const { dataRoot, spawnLogged, stopChild, waitReady } = require('./process.cjs');
+const { freePort, isListening } = require('./ports.cjs');
+const { dataRoot, startServer } = require('./process.cjs');
 
 /**
  * @typedef {object} MosquittoServer
@@ -78,46 +78,21 @@ async function startMosquitto({
   fs.writeFileSync(configFile, config);
   const url = `mqtt://${bindHost}:${port}`;
 
-  let child;
-  const launch = async () => {
-    if (!(await canBind(port, bindHost))) {
-      throw new Error(`cannot start Mosquitto: ${bindHost}:${port} is already in use`);
-    }
-    child = spawnLogged(mosquitto, ['-c', configFile], { logFile, detached, ownSession });
-    try {
-      await waitReady(() => isListening(port, bindHost), {
-        what: `mosquitto (${url})`,
-        timeoutMs: readyTimeoutMs,
-        child,
-        logFile,
-      });
-    } catch (error) {
-      await stopChild(child, 2000);
-      throw error;
-    }
-    server.pid = child.pid;
-  };
-
   /** @type {MosquittoServer} */
-  const server = {
-    url,
-    port,
-    dataDir,
-    configFile,
+  const server = await startServer({
+    name: 'Mosquitto',
+    program: mosquitto,
+    args: ['-c', configFile],
+    ports: [port],
+    bindHost,
     logFile,
-    pid: 0,
-    async stop(timeoutMs = 10_000) {
-      if (child) await stopChild(child, timeoutMs);
-    },
-    async restart() {
-      await server.stop();
-      await launch();
-    },
-    exited() {
-      return child.exited;
-    },
-  };
-  await launch();
+    detached,
+    ownSession,
+    readyTimeoutMs,
+    what: `mosquitto (${url})`,
+    ready: () => isListening(port, bindHost),
+    fields: { url, port, dataDir, configFile, logFile },
+  });
   return server;
 }
 

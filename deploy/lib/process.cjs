@@ -4,6 +4,7 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { canBind } = require('./ports.cjs');
 
 /** The repository root (deploy/lib/../..). */
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -163,4 +164,50 @@ async function stopPid(pid, timeoutMs = 10_000) {
   return 'killed';
 }
 
-module.exports = { repoRoot, dataRoot, spawnLogged, track, stopChild, waitReady, logTail, isAlive, stopPid };
+
+/**
+ * Starts a server program as a child and keeps it restartable: checks its
+ * ports are free, spawns it with its output in `logFile`, waits for `ready`
+ * (killing it on failure), and returns `fields` plus `pid`, `stop()`,
+ * `restart()` (same ports, same data) and `exited()`. Shared by the
+ * InfluxDB and Mosquitto launchers.
+ * @param {{ name: string, program: string, args: string[], ports: number[], bindHost: string,
+ *   logFile: string, detached?: boolean, ownSession?: boolean, readyTimeoutMs: number,
+ *   what: string, ready: () => Promise<boolean> | boolean, busyHint?: string, fields: object }} o
+ */
+async function startServer(o) {
+  let child;
+  const launch = async () => {
+    for (const p of o.ports) {
+      if (!(await canBind(p, o.bindHost))) {
+        throw new Error(`cannot start ${o.name}: ${o.bindHost}:${p} is already in use${o.busyHint ? ` (${o.busyHint})` : ''}`);
+      }
+    }
+    child = spawnLogged(o.program, o.args, { logFile: o.logFile, detached: o.detached, ownSession: o.ownSession });
+    try {
+      await waitReady(o.ready, { what: o.what, timeoutMs: o.readyTimeoutMs, child, logFile: o.logFile });
+    } catch (error) {
+      await stopChild(child, 2000);
+      throw error;
+    }
+    server.pid = child.pid;
+  };
+  const server = {
+    ...o.fields,
+    pid: 0,
+    async stop(timeoutMs = 10_000) {
+      if (child) await stopChild(child, timeoutMs);
+    },
+    async restart() {
+      await server.stop();
+      await launch();
+    },
+    exited() {
+      return child.exited;
+    },
+  };
+  await launch();
+  return server;
+}
+
+module.exports = { repoRoot, dataRoot, spawnLogged, track, stopChild, waitReady, logTail, isAlive, stopPid, startServer };

@@ -7,42 +7,31 @@
  * --experimental-vm-modules. The types below describe its JSDoc'd exports.
  */
 
-/** A private InfluxDB 1.x server (deploy/lib/influxdb.cjs). */
-export interface InfluxdbServer {
-  /** http://127.0.0.1:port */
+/** A server child started by deploy/lib/process.cjs `startServer`. */
+export interface ManagedServer {
   url: string;
   port: number;
-  /** The backup/restore RPC port, chosen free so servers do not clash. */
-  rpcPort: number;
   dataDir: string;
   configFile: string;
   logFile: string;
-  /** The running influxd; changes on restart(). */
+  /** The running server process; changes on restart(). */
   pid: number;
-  /** SIGTERM, then SIGKILL after timeoutMs (default 10 s). Keeps the data. */
+  /** SIGTERM (the server saves its data), then SIGKILL after timeoutMs (default 10 s). */
   stop(timeoutMs?: number): Promise<void>;
-  /** Stop, then start again on the same port and data dir. */
+  /** Stop, then start again on the same ports and data dir. */
   restart(): Promise<void>;
-  /** Resolves when the current influxd exits. */
+  /** Resolves when the current process exits. */
   exited(): Promise<ChildExit>;
 }
 
-/** A private Mosquitto broker (deploy/lib/mosquitto.cjs). */
-export interface MosquittoServer {
-  /** mqtt://127.0.0.1:port */
-  url: string;
-  port: number;
-  dataDir: string;
-  configFile: string;
-  logFile: string;
-  pid: number;
-  /** SIGTERM (Mosquitto saves sessions and queued messages), SIGKILL after timeoutMs. */
-  stop(timeoutMs?: number): Promise<void>;
-  /** Stop, then start again on the same port and persistence file. */
-  restart(): Promise<void>;
-  /** Resolves when the current mosquitto exits. */
-  exited(): Promise<ChildExit>;
+/** A private InfluxDB 1.x server (deploy/lib/influxdb.cjs); `url` is http://127.0.0.1:port. */
+export interface InfluxdbServer extends ManagedServer {
+  /** The backup/restore RPC port, chosen free so servers do not clash. */
+  rpcPort: number;
 }
+
+/** A private Mosquitto broker (deploy/lib/mosquitto.cjs); `url` is mqtt://127.0.0.1:port. */
+export type MosquittoServer = ManagedServer;
 
 /** One series of an InfluxQL answer. */
 export interface Series {
