@@ -2,15 +2,19 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ApiModule } from './api/api.module';
 import { BrokerModule } from './broker/broker.module';
 import { GatewayConfig } from './config/gateway-config';
-import { CoreModule } from './core.module';
+import { Clock, systemClock } from './core/clock';
+import { CoreModule } from './core/core.module';
+import { LiveModule } from './live/live.module';
 import { Logger } from './observability/logger';
-import { SinkModule } from './sink/sink.module';
 import { VitalsModule } from './vitals/vitals.module';
 
-/** The gateway: one feature folder = one module (style.md). */
+/**
+ * The gateway: one feature folder = one module (style.md); the module graph
+ * and the bus are drawn in docs/architecture.md.
+ */
 @Module({})
 export class AppModule {
-  static forRoot(config: GatewayConfig, log: Logger): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(config, log), SinkModule, VitalsModule, BrokerModule, ApiModule] };
+  static forRoot(config: GatewayConfig, log: Logger, clock: Clock = systemClock): DynamicModule {
+    return { module: AppModule, imports: [CoreModule.forRoot(config, log, clock), VitalsModule, LiveModule, BrokerModule, ApiModule] };
   }
 }

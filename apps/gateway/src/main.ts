@@ -6,9 +6,9 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { TELEMETRY_BROKER, TelemetryBroker } from './broker/telemetry-broker';
-import { EmbeddedBroker } from './broker/embedded-broker';
 import { ConfigError, GatewayConfig, loadConfig } from './config/gateway-config';
-import { UPGRADE_ROUTER, UpgradeRouter } from './http/upgrade-router';
+import { UPGRADE_ROUTER } from './core/core.tokens';
+import { UpgradeRouter } from './core/upgrade.router';
 import { createLogger, Logger, NestPinoLogger } from './observability/logger';
 
 /** Bootstraps the gateway; everything else lives in the feature modules. */
@@ -72,10 +72,9 @@ async function main(): Promise<void> {
     });
   else log.warn({ viewerDir: config.viewerDir }, 'twin viewer not built; run `npm run build` to serve it at /');
 
-  const router = app.get<UpgradeRouter>(UPGRADE_ROUTER);
+  // The features registered their WebSocket paths when they were created.
+  app.get<UpgradeRouter>(UPGRADE_ROUTER).attach(app.getHttpServer() as http.Server);
   const broker = app.get<TelemetryBroker>(TELEMETRY_BROKER);
-  if (broker instanceof EmbeddedBroker) router.add(broker.attachWebSocket());
-  router.attach(app.getHttpServer() as http.Server);
 
   try {
     await app.listen(config.httpPort, config.host);

@@ -9,6 +9,5 @@ export * from './lib/alarm-rules';
 export type { NowSnapshot } from './lib/now-state';
 export * from './lib/park-vitals.engine';
 export * from './lib/compute-vitals';
-export * from './lib/vitals.operators';
 export * from './lib/rollup';
 export * from './lib/kpis';

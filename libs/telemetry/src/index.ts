@@ -2,4 +2,3 @@ export * from './lib/reading';
 export * from './lib/topic';
 export * from './lib/payload';
 export * from './lib/park-model';
-export * from './lib/influx-point';

@@ -2,11 +2,13 @@ import { Controller, Get, Header, HttpCode, Inject, Param, Query, Res } from '@n
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { TELEMETRY_BROKER, TelemetryBroker } from '../broker/telemetry-broker';
 import { GatewayConfig } from '../config/gateway-config';
-import { CONFIG, INFLUX, METRICS, PARKS, REJECTIONS } from '../gateway.tokens';
+import { CONFIG, METRICS } from '../core/core.tokens';
+import { INFLUX_INFO, InfluxServerInfo } from '../influx/influx.ports';
+import { REJECTIONS } from '../ingest/ingest.module';
 import { RejectionLog } from '../ingest/rejection-log';
 import { GatewayMetrics } from '../observability/gateway-metrics';
+import { PARKS } from '../park/park.module';
 import { ParkRegistry } from '../park/park-registry';
-import { InfluxHttp } from '../sink/influx-http';
 import { POINT_SINK, PointSink } from '../sink/point-sink';
 import { intParam, parkOr404 } from './api-errors';
 
@@ -21,7 +23,7 @@ export class TelemetryController {
     @Inject(METRICS) private readonly metrics: GatewayMetrics,
     @Inject(REJECTIONS) private readonly rejections: RejectionLog,
     @Inject(POINT_SINK) private readonly sink: PointSink,
-    @Inject(INFLUX) private readonly influx: InfluxHttp,
+    @Inject(INFLUX_INFO) private readonly influx: { get(): InfluxServerInfo },
     @Inject(TELEMETRY_BROKER) private readonly broker: TelemetryBroker,
   ) {}
 
@@ -42,7 +44,7 @@ export class TelemetryController {
       problems,
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
       broker,
-      influx: { url: this.config.influx.url, api: this.influx.api, version: this.influx.version, reachable: backlog.reachable, lastError: backlog.lastError, lastWriteOkAt: backlog.lastWriteOkAt },
+      influx: { url: this.config.influx.url, ...this.influx.get(), reachable: backlog.reachable, lastError: backlog.lastError, lastWriteOkAt: backlog.lastWriteOkAt },
       writeBacklog: { memoryLines: backlog.memoryLines, spooledLines: backlog.spooledLines, spooledBytes: backlog.spooledBytes },
       readings: { received: this.metrics.readingsReceived, accepted: this.metrics.readingsAccepted, rejected: this.metrics.rejectedTotal, written: this.metrics.pointsWritten },
       parks: this.parks.all().map((p) => p.model.id),

@@ -8,7 +8,7 @@ import { testPark } from '@park/telemetry/testing';
 import { DeviceAuthenticator, hashPassword, readCredentialsFile, writeCredentialsFile } from '../auth/device-credentials';
 import { IngestService } from '../ingest/ingest.service';
 import { RejectionLog } from '../ingest/rejection-log';
-import { TelemetryBus } from '../ingest/telemetry.bus';
+import { testBus } from '../testing/test-bus';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { ParkRegistry } from '../park/park-registry';
 import { EmbeddedBroker, MAX_PACKET_BYTES } from './embedded-broker';
@@ -24,7 +24,7 @@ async function startBroker(authenticator?: DeviceAuthenticator) {
   const metrics = new GatewayMetrics();
   const registry = new ParkRegistry([indexPark(testPark())]);
   const rejections = new RejectionLog(50);
-  const ingest = new IngestService(registry, sink, metrics, rejections, new TelemetryBus(), DEFAULT_PAYLOAD_LIMITS);
+  const ingest = new IngestService(registry, sink, metrics, rejections, testBus(), DEFAULT_PAYLOAD_LIMITS);
   const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, authenticator }, ingest, pino({ level: 'silent' }));
   await broker.start();
   return { broker, sink, metrics, registry, rejections, url: `mqtt://127.0.0.1:${broker.boundPort}` };

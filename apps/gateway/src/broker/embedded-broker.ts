@@ -1,9 +1,10 @@
-import * as http from 'node:http';
 import * as net from 'node:net';
+import { TOPIC_ROOT } from '@park/telemetry';
 import { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { DeviceAuthenticator, DeviceIdentity } from '../auth/device-credentials';
 import { reachesProtectedTopics } from '../auth/topic-filter';
+import { UpgradeHandler } from '../core/upgrade.router';
 import { IngestService } from '../ingest/ingest.service';
 import { Logger } from '../observability/logger';
 import { PacketSizeGuard } from './packet-size.guard';
@@ -90,8 +91,8 @@ export class EmbeddedBroker implements TelemetryBroker {
     this.log.info({ host: this.opts.host, port: this.boundPort, auth: auth ? 'required' : 'off', devices: auth?.size }, 'embedded MQTT broker listening');
   }
 
-  /** Serves MQTT over WebSocket at `/mqtt` on the gateway's HTTP server. */
-  attachWebSocket(): (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => boolean {
+  /** Serves MQTT over WebSocket at `/mqtt` on the gateway's HTTP server (an UpgradeRouter handler). */
+  webSocketUpgradeHandler(): UpgradeHandler {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PACKET_BYTES + 16, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false) });
     return (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt' || !this.aedes) return false;
@@ -136,7 +137,7 @@ export class EmbeddedBroker implements TelemetryBroker {
       // brokers do, so a device with a wrong ACL is visible at once.
       return done(new Error(`not authorized to publish to ${topic}`));
     }
-    if (topic === 'park' || topic.startsWith('park/')) {
+    if (topic === TOPIC_ROOT || topic.startsWith(`${TOPIC_ROOT}/`)) {
       packet.retain = false; // contract §2: the retain flag is ignored for telemetry
       this.ingest.handle(topic, payload, ctx);
     }

@@ -1,14 +1,29 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '@park/telemetry';
+import { InfluxApi, InfluxTarget } from '../influx/influx.ports';
 
-/** The repository root (apps/gateway/src/config → ../../../..). */
-export const REPO_ROOT = path.resolve(__dirname, '../../../..');
+/**
+ * The repository root: the nearest folder above this file whose
+ * package.json is ours. Found, not counted, so that the same code works from
+ * `apps/gateway/src/config` (tsx, tests) and from the compiled `dist/`.
+ */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    try {
+      if (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'park-twin') return dir;
+    } catch {
+      // no package.json here, or not JSON: keep looking
+    }
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '../../../..');
+  }
+}
 
 /** The bundled demo park (contract §1: default of `PARK_MODEL`). */
 export const DEMO_PARK_MODEL = path.join(REPO_ROOT, 'apps/gateway/parks/demo.park.json');
-
-export type InfluxApi = 'v1' | 'v2';
 
 /** Everything the gateway is configured with; only from the environment (contract §1). */
 export interface GatewayConfig {
@@ -23,12 +38,7 @@ export interface GatewayConfig {
   mqttClientId: string;
   mqttAuth: 'required' | 'off';
   deviceCredentialsFile: string;
-  influx: {
-    url: string;
-    db: string;
-    bucket?: string;
-    org?: string;
-    token?: string;
+  influx: InfluxTarget & {
     /** Forced API; undefined = detect from `/ping`. */
     api?: InfluxApi;
     /** Lines per write request. */

@@ -5,8 +5,8 @@ import { GatewayMetrics } from '../observability/gateway-metrics';
 import { ParkRegistry } from '../park/park-registry';
 import { IngestService } from './ingest.service';
 import { RejectionLog } from './rejection-log';
-import { TelemetryBus } from './telemetry.bus';
 import { MemorySink } from '../testing/memory.sink';
+import { testBus } from '../testing/test-bus';
 
 const NOW = Date.parse('2026-11-27T08:00:00.000Z');
 /** A device timestamp a minute before the gateway clock. */
@@ -18,9 +18,9 @@ function pipeline() {
   const sink = new MemorySink();
   const metrics = new GatewayMetrics();
   const rejections = new RejectionLog(50);
-  const bus = new TelemetryBus();
+  const bus = testBus();
   const emitted: Reading[][] = [];
-  bus.readings$.subscribe((r) => emitted.push(r));
+  bus.subscribe('readings', (r) => emitted.push([...r]));
   const ingest = new IngestService(registry, sink, metrics, rejections, bus, DEFAULT_PAYLOAD_LIMITS, () => NOW);
   const send = (topic: string, payload: string | Buffer, ctx = {}) => ingest.handle(topic, Buffer.isBuffer(payload) ? payload : Buffer.from(payload), ctx);
   return { registry, sink, metrics, rejections, emitted, ingest, send };

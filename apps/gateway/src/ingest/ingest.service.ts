@@ -4,16 +4,15 @@ import {
   parsePayload,
   parseTopic,
   PayloadLimits,
-  Reading,
-  readingToLine,
   Rejection,
   RejectReason,
 } from '@park/telemetry';
+import { GatewayBus } from '../core/gateway.events';
+import { readingLine } from '../influx/line-protocol';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { ParkRegistry } from '../park/park-registry';
 import { PointSink } from '../sink/point-sink';
 import { RejectionLog } from './rejection-log';
-import { TelemetryBus } from './telemetry.bus';
 
 /** Who sent a message, as far as the broker knows. */
 export interface MessageContext {
@@ -29,7 +28,8 @@ export interface IngestResult {
 
 /**
  * The ingest pipeline of one MQTT message (contract §2–§4): topic, park
- * model, payload, then line protocol into the sink and readings onto the bus.
+ * model, payload, then line protocol into the sink and the readings onto
+ * the bus (`readings`).
  * Runs synchronously, before the broker acknowledges a QoS 1 message, and
  * never throws: whatever a device sends ends as stored readings and counted
  * rejections.
@@ -40,12 +40,12 @@ export class IngestService {
     private readonly sink: PointSink,
     private readonly metrics: GatewayMetrics,
     private readonly rejections: RejectionLog,
-    private readonly bus: TelemetryBus,
+    private readonly bus: GatewayBus,
     private readonly limits: PayloadLimits,
     private readonly clock: () => number = Date.now,
   ) {}
 
-  handle(topic: string, payload: Buffer, ctx: MessageContext = {}): IngestResult {
+  handle(topic: string, payload: Uint8Array, ctx: MessageContext = {}): IngestResult {
     const nowMs = this.clock();
     this.metrics.messagesReceived++;
     if (payload.length > MAX_PAYLOAD_BYTES) {
@@ -69,17 +69,20 @@ export class IngestService {
     const listed = this.registry.sensor(park, address.building, address.sensor);
     const sensor = listed?.kind === address.kind ? listed : undefined;
     if (!sensor) this.registry.noteUnregistered(address.park, address.building, address.kind, address.sensor, parsed.readings.length, nowMs);
-    const lines = new Array<string>(parsed.readings.length);
-    for (let i = 0; i < parsed.readings.length; i++) lines[i] = readingToLine(parsed.readings[i], sensor);
+    const lines: string[] = [];
+    for (const r of parsed.readings) {
+      const line = readingLine(r, sensor);
+      if (line) lines.push(line);
+    }
     this.sink.write(lines);
     this.metrics.readingsAccepted += parsed.readings.length;
     if (!sensor) this.metrics.unregisteredReadings += parsed.readings.length;
-    this.bus.readings$.next(parsed.readings as Reading[]);
+    this.bus.publish('readings', parsed.readings);
     return { accepted: parsed.readings.length, rejected: parsed.rejections.length };
   }
 
   /** A publish the broker refused (contract: `unauthorized`), recorded like any rejection. */
-  rejectUnauthorized(topic: string, payload: Buffer, detail: string, ctx: MessageContext): void {
+  rejectUnauthorized(topic: string, payload: Uint8Array, detail: string, ctx: MessageContext): void {
     this.metrics.messagesReceived++;
     this.rejectMessage('unauthorized', detail, topic, payload, ctx, this.clock());
   }
@@ -87,10 +90,10 @@ export class IngestService {
   /** A packet so large the broker closed the connection before reading it. */
   rejectOversizePacket(remote: string, declaredBytes: number): void {
     this.metrics.messagesReceived++;
-    this.rejectMessage('too_large', `MQTT packet of ${declaredBytes} bytes from ${remote}; the connection was closed`, '', Buffer.alloc(0), {}, this.clock());
+    this.rejectMessage('too_large', `MQTT packet of ${declaredBytes} bytes from ${remote}; the connection was closed`, '', new Uint8Array(0), {}, this.clock());
   }
 
-  private rejectMessage(reason: RejectReason, detail: string, topic: string, payload: Buffer, ctx: MessageContext, nowMs: number): IngestResult {
+  private rejectMessage(reason: RejectReason, detail: string, topic: string, payload: Uint8Array, ctx: MessageContext, nowMs: number): IngestResult {
     this.metrics.readingsReceived++;
     this.record({ reason, detail, topic: topic.slice(0, 300), excerpt: excerptOf(payload) }, ctx, nowMs);
     return { accepted: 0, rejected: 1 };

@@ -1,10 +1,14 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { LiveMessage, NowState } from '@park/metrics';
+import { Alarm, LiveMessage, NowState, ParkVitals } from '@park/metrics';
 import { WebSocket } from 'ws';
-import { UpgradeRouter } from '../http/upgrade-router';
+import { ManualClock } from '../core/clock';
+import { GatewayBus } from '../core/gateway.events';
+import { UpgradeRouter } from '../core/upgrade.router';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { createLogger } from '../observability/logger';
+import { testBus } from '../testing/test-bus';
+import { VitalsReadModel } from '../vitals/vitals.read-model';
 import { LiveHub, MAX_CLIENT_BUFFER_BYTES } from './live.hub';
 
 const T = '2026-11-27T08:00:00.000Z';
@@ -15,7 +19,15 @@ const nowMsg = (parkId: string, gridKw: number, pad = 0): LiveMessage => {
   for (let i = 0; i < pad; i++) buildings[`b${i}`] = state(i);
   return { type: 'now', parkId, t: T, park: state(gridKw), buildings };
 };
-const snapshotOf = (parkId: string): LiveMessage => ({ type: 'snapshot', parkId, t: T, now: { park: state(0), buildings: {} }, vitals: null, alarms: [] });
+const alarm: Alarm = { parkId: 'p1', building: 'b1', rule: 'demand', severity: 'critical', state: 'raised', value: 600, threshold: 500, message: 'm', tsMs: Date.parse(T) };
+const window = (parkId: string): ParkVitals => ({ parkId, window: { startMs: 0, endMs: 60_000 }, park: { energy_kwh: 1, pv_kwh: 0, load_kw: 60, peak_kw: 70, carbon_kgco2e: 0.42, occupancy: 0, status: 'ok' }, buildings: {} });
+
+/** The vitals read model as data: p1 has a closed window and an active alarm, p2 nothing yet. */
+const readModel: VitalsReadModel = {
+  latest: (parkId) => (parkId === 'p1' ? window('p1') : undefined),
+  activeAlarms: (parkId) => (parkId === 'p1' ? [alarm] : []),
+  now: (parkId) => ({ park: state(parkId === 'p1' ? 5 : 0), buildings: {} }),
+};
 
 /** A live client that records every message it gets. */
 interface Client {
@@ -25,13 +37,16 @@ interface Client {
 
 let server: http.Server;
 let hub: LiveHub;
+let bus: GatewayBus;
 let metrics: GatewayMetrics;
 let baseUrl: string;
 const clients: Client[] = [];
 
 beforeEach(async () => {
   metrics = new GatewayMetrics();
-  hub = new LiveHub(() => ['p1', 'p2'], snapshotOf, metrics, createLogger('silent'));
+  bus = testBus();
+  hub = new LiveHub(() => ['p1', 'p2'], readModel, bus, metrics, createLogger('silent'), new ManualClock(Date.parse(T)));
+  hub.start();
   const router = new UpgradeRouter();
   router.add(hub.upgradeHandler());
   server = http.createServer((_req, res) => res.end());
@@ -68,12 +83,12 @@ async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Pro
 }
 
 describe('LiveHub (contract §7, WebSocket /api/live)', () => {
-  it('sends the snapshot of the requested park on connect; the first park without ?park=', async () => {
+  it('sends the snapshot of the requested park on connect, from the read model; the first park without ?park=', async () => {
     const a = await connect('?park=p2');
     const b = await connect();
     await until(() => a.messages.length === 1 && b.messages.length === 1, 'snapshots');
-    expect(a.messages[0]).toMatchObject({ type: 'snapshot', parkId: 'p2' });
-    expect(b.messages[0]).toMatchObject({ type: 'snapshot', parkId: 'p1' });
+    expect(a.messages[0]).toEqual({ type: 'snapshot', parkId: 'p2', t: T, now: { park: state(0), buildings: {} }, vitals: null, alarms: [] });
+    expect(b.messages[0]).toEqual({ type: 'snapshot', parkId: 'p1', t: T, now: { park: state(5), buildings: {} }, vitals: window('p1'), alarms: [{ ...alarm, t: T }] });
     expect(hub.size).toBe(2);
     expect(metrics.render()).toMatch(/^gateway_live_clients 2$/m);
   });
@@ -157,11 +172,34 @@ describe('LiveHub (contract §7, WebSocket /api/live)', () => {
       if (i > 5000) throw new Error('the buffer never filled');
     }
     const droppedNow = metrics.liveDroppedMessages;
-    const alarm: LiveMessage = { type: 'alarm', alarm: { parkId: 'p1', building: 'b1', rule: 'demand', severity: 'critical', state: 'raised', value: 600, threshold: 500, message: 'm', tsMs: 0 } };
-    hub.broadcast('p1', alarm);
+    hub.broadcast('p1', { type: 'alarm', alarm });
     expect(metrics.liveDroppedMessages).toBe(droppedNow);
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     await until(() => slow.messages.some((m) => m.type === 'alarm'), 'the alarm at the slow client');
+  });
+
+  it('relays closed windows and alarm transitions from the bus, not revisions', async () => {
+    const c = await connect();
+    await until(() => c.messages.length === 1, 'snapshot');
+    bus.publish('vitals', { vitals: window('p1'), revision: false });
+    bus.publish('vitals', { vitals: window('p1'), revision: true });
+    bus.publish('alarm', { alarm });
+    bus.publish('vitals', { vitals: window('p2'), revision: false });
+    await until(() => c.messages.length === 3, 'a window and an alarm');
+    expect(c.messages.slice(1)).toEqual([{ type: 'vitals', ...window('p1') }, { type: 'alarm', alarm: { ...alarm, t: T } }]);
+  });
+
+  it('listens to `now` only while it has clients, so that nobody derives it for no one', async () => {
+    expect(bus.hasSubscribers('now')).toBe(false);
+    const c = await connect();
+    await until(() => c.messages.length === 1, 'snapshot');
+    expect(bus.hasSubscribers('now')).toBe(true);
+    bus.publish('now', { parkId: 'p1', atMs: Date.parse(T), state: { park: state(9), buildings: {} } });
+    await until(() => c.messages.length === 2, 'the now message');
+    expect(c.messages[1]).toEqual({ type: 'now', parkId: 'p1', t: T, park: state(9), buildings: {} });
+    c.ws.close();
+    await until(() => hub.size === 0, 'the client gone');
+    expect(bus.hasSubscribers('now')).toBe(false);
   });
 
   it('close() disconnects every client', async () => {

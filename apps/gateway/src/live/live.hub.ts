@@ -1,9 +1,13 @@
-import * as http from 'node:http';
-import * as net from 'node:net';
 import { LiveMessage } from '@park/metrics';
 import { WebSocket, WebSocketServer } from 'ws';
+import { Clock } from '../core/clock';
+import { Unsubscribe } from '../core/event.bus';
+import { GatewayBus } from '../core/gateway.events';
+import { UpgradeHandler } from '../core/upgrade.router';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { Logger } from '../observability/logger';
+import { alarmJson } from '../vitals/vitals.presenter';
+import { VitalsReadModel } from '../vitals/vitals.read-model';
 
 /** Bytes a client may have unsent before updates to it are dropped. */
 export const MAX_CLIENT_BUFFER_BYTES = 512 * 1024;
@@ -20,16 +24,24 @@ interface LiveClient {
  * unsent, further `now` updates to it are dropped (the next one supersedes
  * them anyway) and counted; vitals and alarm messages are dropped only when
  * the buffer is 4× over, and counted too. A snapshot goes out on connect.
+ *
+ * Messages come from the bus: `vitals` (closed windows, not revisions),
+ * `alarm`, and `now`, to which the hub subscribes only while it has clients
+ * (nobody derives the state for no one).
  */
 export class LiveHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly clients = new Set<LiveClient>();
+  private readonly subscriptions: Unsubscribe[] = [];
+  private nowSubscription?: Unsubscribe;
 
   constructor(
     private readonly parkIds: () => string[],
-    private readonly snapshot: (parkId: string) => LiveMessage,
+    private readonly vitals: VitalsReadModel,
+    private readonly bus: GatewayBus,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {
     metrics.gauges.gateway_live_clients = { help: 'Connected /api/live WebSocket clients.', read: () => this.clients.size };
   }
@@ -38,8 +50,25 @@ export class LiveHub {
     return this.clients.size;
   }
 
+  /** Subscribes to the bus. */
+  start(): void {
+    this.subscriptions.push(
+      this.bus.subscribe('vitals', ({ vitals, revision }) => {
+        if (!revision) this.broadcast(vitals.parkId, { type: 'vitals', ...vitals });
+      }),
+      this.bus.subscribe('alarm', ({ alarm }) => this.broadcast(alarm.parkId, { type: 'alarm', alarm: alarmJson(alarm) })),
+    );
+  }
+
+  /** The first message of a client (contract §7). */
+  snapshot(parkId: string): LiveMessage {
+    const atMs = this.clock.now();
+    const now = this.vitals.now(parkId, atMs) ?? { park: { grid_kw: 0, pv_kw: 0, occupancy: 0, sensors_online: 0, sensors_total: 0 }, buildings: {} };
+    return { type: 'snapshot', parkId, t: new Date(atMs).toISOString(), now, vitals: this.vitals.latest(parkId) ?? null, alarms: this.vitals.activeAlarms(parkId).map(alarmJson) };
+  }
+
   /** The upgrade handler for the UpgradeRouter. */
-  upgradeHandler(): (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => boolean {
+  upgradeHandler(): UpgradeHandler {
     return (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname !== '/api/live') return false;
@@ -57,11 +86,21 @@ export class LiveHub {
   private accept(ws: WebSocket, parkId: string): void {
     const client: LiveClient = { ws, parkId, dropped: 0 };
     this.clients.add(client);
-    ws.on('close', () => this.clients.delete(client));
-    ws.on('error', () => this.clients.delete(client));
+    this.nowSubscription ??= this.bus.subscribe('now', ({ parkId: id, atMs, state }) => this.broadcast(id, { type: 'now', parkId: id, t: new Date(atMs).toISOString(), park: state.park, buildings: state.buildings }));
+    const gone = () => this.remove(client);
+    ws.on('close', gone);
+    ws.on('error', gone);
     // Clients only listen; anything they send is ignored.
     ws.on('message', () => undefined);
     ws.send(JSON.stringify(this.snapshot(parkId)));
+  }
+
+  private remove(client: LiveClient): void {
+    this.clients.delete(client);
+    if (this.clients.size === 0 && this.nowSubscription) {
+      this.nowSubscription();
+      this.nowSubscription = undefined;
+    }
   }
 
   /** Sends a message to every client of its park. Serialised once. */
@@ -84,8 +123,11 @@ export class LiveHub {
   }
 
   close(): void {
-    for (const c of this.clients) c.ws.terminate();
-    this.clients.clear();
+    for (const u of this.subscriptions.splice(0)) u();
+    for (const c of [...this.clients]) {
+      c.ws.terminate();
+      this.remove(c);
+    }
     this.wss.close();
   }
 }

@@ -2,9 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
+import { Clock, ManualClock, TimerHandle } from '../core/clock';
+import { LineWriter, WriteOutcome } from '../influx/influx.ports';
+import { ExponentialBackoff } from '../influx/retry.policy';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { DiskSpool } from './disk-spool';
-import { InfluxHttp, WriteOutcome } from './influx-http';
 import { InfluxSink, InfluxSinkOptions } from './influx.sink';
 
 const silent = pino({ level: 'silent' });
@@ -24,15 +26,12 @@ async function until(cond: () => boolean, what: string): Promise<void> {
  * `down`, answers 400 for batches holding a `refused` line, and can hold
  * every answer until released.
  */
-class FakeInflux {
-  api = 'v1' as const;
-  version = 'fake-1.8';
+class FakeInflux implements LineWriter {
   readonly requests: string[][] = [];
   readonly stored: string[] = [];
   readonly refused = new Set<string>();
   readonly script: WriteOutcome[] = [];
   down = false;
-  closed = false;
   private gate?: Promise<void>;
   private release?: () => void;
 
@@ -59,10 +58,6 @@ class FakeInflux {
     this.gate = undefined;
     this.release?.();
   }
-
-  close(): void {
-    this.closed = true;
-  }
 }
 
 const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `m,src=${prefix} v=${i} ${1_000 + i}`);
@@ -77,25 +72,44 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * The sink's clock in these specs: the flush timer (`flushMs`) waits for the
+ * test to move `flushTimers`; every other timer is a retry back-off, recorded
+ * in `sleeps` and run at the next event-loop turn instead of waited for.
+ */
+class SpecClock implements Clock {
+  readonly sleeps: number[] = [];
+  readonly flushTimers = new ManualClock();
+  constructor(private readonly flushMs: number) {}
+  now = () => Date.now();
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    if (ms === this.flushMs) return this.flushTimers.setTimeout(fn, ms);
+    this.sleeps.push(ms);
+    const t = { cancelled: false };
+    setImmediate(() => t.cancelled || fn());
+    return { timer: t };
+  }
+  clearTimeout(h: TimerHandle | undefined): void {
+    if (h && 'cancelled' in (h.timer as object)) (h.timer as { cancelled: boolean }).cancelled = true;
+    else this.flushTimers.clearTimeout(h);
+  }
+  setInterval(): TimerHandle {
+    throw new Error('the sink uses no interval');
+  }
+  clearInterval(): void {}
+}
+
 function setup(opts: Partial<InfluxSinkOptions> = {}, influx = new FakeInflux()) {
   const metrics = new GatewayMetrics();
   const dropped: number[] = [];
   const spool = new DiskSpool(dir, 1e9, (n) => dropped.push(n));
-  const sleeps: number[] = [];
-  const sink = new InfluxSink(influx as unknown as InfluxHttp, spool, metrics, silent, {
-    batchSize: 1000,
-    flushIntervalMs: 60_000,
-    attempts: 3,
-    maxMemoryLines: 100_000,
-    // Backoff delays are recorded, not waited for: one event-loop turn each.
-    sleep: (ms) => {
-      sleeps.push(ms);
-      return tick();
-    },
-    ...opts,
-  });
+  const options = { batchSize: 1000, flushIntervalMs: 60_000, attempts: 3, maxMemoryLines: 100_000, ...opts };
+  const clock = new SpecClock(options.flushIntervalMs);
+  // No jitter and ×4 per attempt, so the delays are the figures asserted below.
+  const retry = new ExponentialBackoff({ baseMs: 250, maxMs: 5000, factor: 4, jitter: 0 });
+  const sink = new InfluxSink(influx, spool, metrics, silent, options, retry, clock);
   open.push(sink);
-  return { sink, influx, spool, metrics, sleeps, dropped };
+  return { sink, influx, spool, metrics, sleeps: clock.sleeps, dropped, clock };
 }
 
 describe('InfluxSink batching', () => {
@@ -121,21 +135,26 @@ describe('InfluxSink batching', () => {
   });
 
   it('sends a partial batch when its first line has waited flushIntervalMs', async () => {
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'hrtime', 'performance', 'Date'] });
-    try {
-      const { sink, influx } = setup({ batchSize: 100, flushIntervalMs: 200 });
-      sink.write(lines('a', 2));
-      jest.advanceTimersByTime(150);
-      sink.write(lines('b', 1)); // does not restart the clock of the first line
-      jest.advanceTimersByTime(49);
-      await tick();
-      expect(influx.requests).toEqual([]);
-      jest.advanceTimersByTime(1);
-      await until(() => influx.stored.length === 3, 'the timed batch');
-      expect(influx.requests).toEqual([[...lines('a', 2), ...lines('b', 1)]]);
-    } finally {
-      jest.useRealTimers();
-    }
+    const { sink, influx, clock } = setup({ batchSize: 100, flushIntervalMs: 200 });
+    sink.write(lines('a', 2));
+    clock.flushTimers.advance(150);
+    sink.write(lines('b', 1)); // does not restart the clock of the first line
+    clock.flushTimers.advance(49);
+    await tick();
+    expect(influx.requests).toEqual([]);
+    clock.flushTimers.advance(1);
+    await until(() => influx.stored.length === 3, 'the timed batch');
+    expect(influx.requests).toEqual([[...lines('a', 2), ...lines('b', 1)]]);
+  });
+
+  it('waits what the server asks for in Retry-After', async () => {
+    const influx = new FakeInflux();
+    influx.script.push({ ok: false, retryable: true, status: 429, message: 'HTTP 429', retryAfterMs: 3000 });
+    const { sink, sleeps } = setup({}, influx);
+    sink.write(lines('a', 1));
+    await sink.flush();
+    expect(sleeps).toEqual([3000]);
+    expect(influx.stored).toEqual(lines('a', 1));
   });
 
   it('ignores empty writes', async () => {
@@ -284,13 +303,12 @@ describe('InfluxSink failures', () => {
     expect(metrics.pointsSpooled).toBeGreaterThanOrEqual(6);
   });
 
-  it('close() spools what could not be written and releases the HTTP client', async () => {
+  it('close() spools what could not be written', async () => {
     const influx = new FakeInflux();
     influx.down = true;
     const { sink, metrics } = setup({ batchSize: 3, attempts: 2 }, influx);
     sink.write(lines('a', 4)); // one full batch sent now, one line pending
     await sink.close();
-    expect(influx.closed).toBe(true);
     expect(metrics.pointsSpooled).toBe(4);
     // the next run finds them on disk, in order
     const next = new DiskSpool(dir, 1e9, () => undefined);

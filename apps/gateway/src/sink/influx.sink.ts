@@ -1,7 +1,9 @@
+import { Clock, sleep, TimerHandle } from '../core/clock';
+import { LineWriter } from '../influx/influx.ports';
+import { RetryPolicy } from '../influx/retry.policy';
 import { Logger } from '../observability/logger';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { DiskSpool } from './disk-spool';
-import { InfluxHttp } from './influx-http';
 import { PointSink, SinkBacklog } from './point-sink';
 
 export interface InfluxSinkOptions {
@@ -11,16 +13,13 @@ export interface InfluxSinkOptions {
   attempts: number;
   /** Lines held in memory before everything waiting goes to the spool. */
   maxMemoryLines: number;
-  /** Injected for tests: delays between retries. */
-  sleep?: (ms: number) => Promise<void>;
 }
-
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
  * Batches lines to InfluxDB: a batch leaves when it is full or when its first
  * line has waited `flushIntervalMs`. One request in flight, so batches land in
- * order. A failed batch is retried with backoff (network errors, 429, 5xx);
+ * order. A failed batch is retried after the retry policy's delay (network
+ * errors, 429, 5xx; `Retry-After` honoured);
  * if it still fails it goes to the on-disk spool, and so does everything after
  * it until the spool has been replayed: order is kept and nothing is lost
  * while InfluxDB is away. A 400 for a batch is bisected so that the good
@@ -31,23 +30,23 @@ export class InfluxSink implements PointSink {
   private pending: string[] = [];
   private readonly queue: string[][] = [];
   private queuedLines = 0;
-  private timer?: NodeJS.Timeout;
+  private timer?: TimerHandle;
   private pumping?: Promise<void>;
   private replaying?: Promise<void>;
   private closed = false;
   private reachable = true;
   private lastError?: string;
   private lastWriteOkAt?: number;
-  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(
-    private readonly http: InfluxHttp,
+    private readonly writer: LineWriter,
     private readonly spool: DiskSpool,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
     private readonly opts: InfluxSinkOptions,
+    private readonly retry: RetryPolicy,
+    private readonly clock: Clock,
   ) {
-    this.sleep = opts.sleep ?? defaultSleep;
     if (!spool.isEmpty) {
       const s = spool.size;
       log.warn({ spooledLines: s.lines, segments: s.segments }, 'spool holds points from an earlier run; replaying them');
@@ -59,7 +58,7 @@ export class InfluxSink implements PointSink {
     if (lines.length === 0) return;
     for (const l of lines) this.pending.push(l);
     if (this.pending.length >= this.opts.batchSize) this.cut();
-    else if (!this.timer && !this.closed) this.timer = setTimeout(() => this.cut(), this.opts.flushIntervalMs);
+    else if (!this.timer && !this.closed) this.timer = this.clock.setTimeout(() => this.cut(), this.opts.flushIntervalMs);
   }
 
   async flush(): Promise<void> {
@@ -73,7 +72,6 @@ export class InfluxSink implements PointSink {
     // Whatever is still waiting (InfluxDB away) is kept on disk for next start.
     this.spoolQueue();
     if (this.replaying) await this.replaying;
-    this.http.close();
   }
 
   backlog(): SinkBacklog {
@@ -91,7 +89,7 @@ export class InfluxSink implements PointSink {
   /** Moves the pending lines into batches of at most batchSize and starts sending. */
   private cut(): void {
     if (this.timer) {
-      clearTimeout(this.timer);
+      this.clock.clearTimeout(this.timer);
       this.timer = undefined;
     }
     while (this.pending.length > 0) {
@@ -143,22 +141,24 @@ export class InfluxSink implements PointSink {
     }
   }
 
-  /** Sends one batch with retries; false when it should be spooled. */
+  /** Sends one batch, retrying up to `attempts` times; false when it should be spooled. */
   private async send(batch: string[], attempts: number): Promise<boolean> {
+    let retryAfterMs: number | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await this.sleep(250 * 4 ** (attempt - 1));
-      const started = process.hrtime.bigint();
+      if (attempt > 0) await sleep(this.clock, this.retry.delayMs(attempt - 1, retryAfterMs));
+      const started = performance.now();
       this.metrics.writeRequests++;
-      const outcome = await this.http.write(batch.join('\n'));
+      const outcome = await this.writer.write(batch.join('\n'));
       if (outcome.ok) {
-        this.metrics.writeLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        this.metrics.writeLatency.observe((performance.now() - started) / 1000);
         this.metrics.pointsWritten += batch.length;
         this.markReachable();
         return true;
       }
       this.metrics.writeFailures++;
       this.lastError = outcome.message;
-      if (!outcome.retryable) {
+      if (outcome.retryable) retryAfterMs = outcome.retryAfterMs;
+      else {
         await this.bisect(batch, outcome.message);
         this.markReachable();
         return true;
@@ -186,7 +186,7 @@ export class InfluxSink implements PointSink {
   private markReachable(): void {
     if (!this.reachable) this.log.info('InfluxDB is taking writes again');
     this.reachable = true;
-    this.lastWriteOkAt = Date.now();
+    this.lastWriteOkAt = this.clock.now();
   }
 
   private spoolBatch(batch: string[]): void {
@@ -211,11 +211,11 @@ export class InfluxSink implements PointSink {
     this.queuedLines = 0;
   }
 
-  /** Replays the spool oldest first, backing off while InfluxDB stays away. */
+  /** Replays the spool oldest first, backing off (the same retry policy) while InfluxDB stays away. */
   private startReplay(): void {
     if (this.replaying || this.closed) return;
     this.replaying = (async () => {
-      let backoffMs = 500;
+      let failures = 0;
       while (!this.closed) {
         const head = this.spool.peek();
         if (!head) break;
@@ -226,11 +226,10 @@ export class InfluxSink implements PointSink {
         if (ok) {
           this.spool.ack(head.segment);
           this.metrics.pointsReplayed += head.segment.lines;
-          backoffMs = 500;
+          failures = 0;
           if (this.spool.isEmpty) this.log.info('spool replayed; InfluxDB is up to date');
         } else {
-          await this.sleep(backoffMs);
-          backoffMs = Math.min(backoffMs * 2, 5000);
+          await sleep(this.clock, this.retry.delayMs(1 + failures++));
         }
       }
     })().finally(() => {

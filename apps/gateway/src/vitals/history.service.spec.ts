@@ -2,7 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import { OUTPUT_PER_KM2_TARGET, ROLLUP, VitalSigns } from '@park/metrics';
 import { indexPark } from '@park/telemetry';
 import { testPark } from '@park/telemetry/testing';
-import { InfluxHttp, InfluxSeries } from '../sink/influx-http';
+import { InfluxSeries } from '../influx/influx.ports';
 import { EVERY_MS, HistoryService, MAX_HISTORY_POINTS, PARK_UTC_OFFSET_MS } from './history.service';
 
 /** 11:35 in the park (UTC+8), Friday 27 November 2026. */
@@ -23,7 +23,7 @@ class FakeInflux {
 
 function service(answer?: (q: string) => InfluxSeries[], nowMs = NOW) {
   const influx = new FakeInflux(answer);
-  return { influx, history: new HistoryService(influx as unknown as InfluxHttp, () => nowMs) };
+  return { influx, history: new HistoryService(influx, () => nowMs) };
 }
 
 const series = (columns: string[], values: unknown[][]): InfluxSeries[] => [{ name: 'vitals', columns, values }];

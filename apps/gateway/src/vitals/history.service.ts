@@ -1,8 +1,8 @@
 import { computeKpis, INFLUXQL_AGGREGATE, Kpis, ROLLUP, VitalSigns, VitalStatus } from '@park/metrics';
 import { ParkIndex } from '@park/telemetry';
 import { badParam } from '../api/api-errors';
-import { InfluxHttp, InfluxSeries } from '../sink/influx-http';
-import { influxString } from './influxql';
+import { InfluxQuery, InfluxSeries } from '../influx/influx.ports';
+import { influxString } from '../influx/influxql';
 
 /** History resolutions of contract §7, in ms. */
 export const EVERY_MS: Record<string, number> = { '1m': 60_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
@@ -43,7 +43,7 @@ export function timeParam(name: string, raw: string | undefined, def: number): n
  * status). Day buckets follow the park's local midnight.
  */
 export class HistoryService {
-  constructor(private readonly influx: InfluxHttp, private readonly clock: () => number = Date.now) {}
+  constructor(private readonly influx: InfluxQuery, private readonly clock: () => number = Date.now) {}
 
   async history(park: ParkIndex, q: HistoryQuery): Promise<HistoryPoint[]> {
     if (!q.metric) throw badParam('metric', `required; one of ${Object.keys(ROLLUP).join(', ')}`);

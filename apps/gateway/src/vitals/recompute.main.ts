@@ -12,7 +12,7 @@
 import { ConfigError, loadConfig } from '../config/gateway-config';
 import { parseTimeArg } from '../config/time-arg';
 import { loadParks } from '../park/park-model.loader';
-import { InfluxHttp } from '../sink/influx-http';
+import { InfluxHttpClient } from '../influx/influx-http.client';
 import { recomputeRange } from './vitals-recompute';
 
 const WRITE_BATCH = 5000;
@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<void> {
   if (fromMs >= toMs) usage('--from must be before --to');
   const parks = loadParks(config.parkModelFiles).filter((p) => !opts.park || p.model.id === opts.park);
   if (parks.length === 0) usage(`no park "${opts.park}" in ${config.parkModelFiles.join(', ')}`);
-  const influx = new InfluxHttp({ url: config.influx.url, db: config.influx.db, bucket: config.influx.bucket, org: config.influx.org, token: config.influx.token });
+  const influx = new InfluxHttpClient(config.influx);
   await influx.detect(config.influx.api);
   const windowMs = config.vitals.windowMs;
   const write = async (lines: string[]) => {

@@ -1,6 +1,6 @@
 import { indexPark } from '@park/telemetry';
 import { testPark } from '@park/telemetry/testing';
-import { InfluxHttp, InfluxSeries } from '../sink/influx-http';
+import { InfluxQuery, InfluxSeries } from '../influx/influx.ports';
 import { queryActiveAlarms, queryReadings } from './stored-readings';
 
 const T = Date.parse('2026-11-27T08:00:00.000Z');
@@ -8,7 +8,7 @@ const park = indexPark(testPark());
 
 function fake(answer: (q: string) => InfluxSeries[]) {
   const queries: string[] = [];
-  const influx = { query: async (q: string) => (queries.push(q), answer(q)) } as unknown as InfluxHttp;
+  const influx: InfluxQuery = { query: async (q: string) => (queries.push(q), answer(q)) };
   return { influx, queries };
 }
 

@@ -1,7 +1,7 @@
 import { KIND_FIELDS, ParkIndex, Reading, SENSOR_KINDS } from '@park/telemetry';
 import { Alarm, AlarmRule, Severity } from '@park/metrics';
-import { InfluxHttp } from '../sink/influx-http';
-import { influxString } from './influxql';
+import { InfluxQuery } from '../influx/influx.ports';
+import { influxString } from '../influx/influxql';
 
 
 /**
@@ -9,7 +9,7 @@ import { influxString } from './influxql';
  * three measurements) as Readings, for the recompute command and to seed the
  * live engine at start-up.
  */
-export async function queryReadings(influx: InfluxHttp, park: ParkIndex, fromMs: number, toMs: number): Promise<Reading[]> {
+export async function queryReadings(influx: InfluxQuery, park: ParkIndex, fromMs: number, toMs: number): Promise<Reading[]> {
   const out: Reading[] = [];
   for (const kind of SENSOR_KINDS) {
     const fields = KIND_FIELDS[kind];
@@ -44,7 +44,7 @@ export async function queryReadings(influx: InfluxHttp, park: ParkIndex, fromMs:
  * two points with equal times `last()` picks across series is up to the
  * server (InfluxDB 1.x happens to break the tie by value).
  */
-export async function queryActiveAlarms(influx: InfluxHttp, park: ParkIndex, beforeMs?: number): Promise<Alarm[]> {
+export async function queryActiveAlarms(influx: InfluxQuery, park: ParkIndex, beforeMs?: number): Promise<Alarm[]> {
   const before = beforeMs === undefined ? '' : ` AND time < ${Math.floor(beforeMs)}ms`;
   const series = await influx.query(`SELECT last("state") AS state, "value", "threshold", "message" FROM "alarms" WHERE "park" = ${influxString(park.model.id)}${before} GROUP BY "building", "rule", "severity"`);
   const active = new Map<string, Alarm>();

@@ -1,8 +1,8 @@
 import { computeVitalsDetailed, readingsRangeFor, windowStartMs } from '@park/metrics';
 import { ParkIndex } from '@park/telemetry';
-import { InfluxHttp } from '../sink/influx-http';
+import { InfluxQuery } from '../influx/influx.ports';
 import { queryActiveAlarms, queryReadings } from './stored-readings';
-import { vitalsToLines } from './vitals-points';
+import { vitalsLines } from '../influx/line-protocol';
 
 /** Ranges are recomputed in chunks so memory stays bounded for long ranges. */
 export const RECOMPUTE_CHUNK_MS = 6 * 3_600_000;
@@ -22,7 +22,7 @@ export interface RecomputeChunk {
  * gateway's catch-up of the windows it missed while it was down.
  */
 export async function recomputeRange(
-  influx: InfluxHttp,
+  influx: InfluxQuery,
   park: ParkIndex,
   range: { fromMs: number; toMs: number },
   windowMs: number,
@@ -46,7 +46,7 @@ export async function recomputeRange(
     const res = computeVitalsDetailed(park, readings, chunk, { windowMs, activeAlarms: active });
     active = res.active;
     readingsUsed += readings.length;
-    await write(res.vitals.flatMap((v) => vitalsToLines(v, windowMs)));
+    await write(res.vitals.flatMap((v) => vitalsLines(v, windowMs)));
     windows += res.vitals.length;
     onChunk({ ...chunk, windows: res.vitals.length, readings: readings.length });
   }

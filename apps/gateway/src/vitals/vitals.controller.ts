@@ -1,14 +1,13 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { parkOr404 } from '../api/api-errors';
-import { PARKS } from '../gateway.tokens';
+import { PARKS } from '../park/park.module';
 import { ParkRegistry } from '../park/park-registry';
 import { HistoryService } from './history.service';
-import { VitalsService } from './vitals.service';
-import { alarmJson, vitalsJson } from './vitals-points';
+import { alarmJson, vitalsJson } from './vitals.presenter';
+import { VITALS_READ_MODEL, VitalsReadModel } from './vitals.read-model';
 
 export const HISTORY = Symbol('HISTORY');
-export const VITALS = Symbol('VITALS');
 
 /** Vital signs, history, alarms and KPIs of a park (contract §7). */
 @ApiTags('vitals')
@@ -16,7 +15,7 @@ export const VITALS = Symbol('VITALS');
 export class VitalsController {
   constructor(
     @Inject(PARKS) private readonly parks: ParkRegistry,
-    @Inject(VITALS) private readonly vitals: VitalsService,
+    @Inject(VITALS_READ_MODEL) private readonly vitals: VitalsReadModel,
     @Inject(HISTORY) private readonly historyService: HistoryService,
   ) {}
 

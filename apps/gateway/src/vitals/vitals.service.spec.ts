@@ -3,14 +3,14 @@ import { Alarm, LiveMessage } from '@park/metrics';
 import { indexPark, Reading } from '@park/telemetry';
 import { testPark } from '@park/telemetry/testing';
 import pino from 'pino';
+import { ManualClock } from '../core/clock';
 import { loadConfig } from '../config/gateway-config';
-import { TelemetryBus } from '../ingest/telemetry.bus';
-import { LiveHub } from '../live/live.hub';
+import { InfluxQuery, InfluxSeries } from '../influx/influx.ports';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { ParkRegistry } from '../park/park-registry';
-import { InfluxHttp, InfluxSeries } from '../sink/influx-http';
 import { NOW_MAX_INTERVAL_MS, TICK_MS, VitalsService } from './vitals.service';
 import { MemorySink } from '../testing/memory.sink';
+import { testBus } from '../testing/test-bus';
 
 const WINDOW_MS = 10_000;
 const LATENESS_MS = 2_000;
@@ -19,7 +19,7 @@ const T0 = Date.parse('2026-11-27T08:00:00.000Z');
 
 
 /** InfluxDB at the edge: records the statements; answers from a table or fails. */
-class FakeInflux {
+class FakeInflux implements InfluxQuery {
   readonly queries: string[] = [];
   constructor(private readonly answer: (q: string) => InfluxSeries[] | Error = () => []) {}
   async query(q: string): Promise<InfluxSeries[]> {
@@ -35,37 +35,34 @@ const e = (building: string, sensor: string, tsMs: number, f: Pick<Reading, 'pow
 /** A numeric field of a line-protocol line. */
 const fieldOf = (line: string, key: string): number => Number(new RegExp(`[ ,]${key}=([^, ]+)`).exec(line)?.[1]);
 
+/**
+ * The service on a manual clock, with what it publishes on the bus recorded
+ * as the live stream would send it (closed windows, alarms, `now`).
+ */
 function setup(answer?: (q: string) => InfluxSeries[] | Error) {
-  const clock = { ms: T0 + 500 };
+  const clock = new ManualClock(T0 + 500);
   const registry = new ParkRegistry([indexPark(testPark())]);
-  const bus = new TelemetryBus();
+  const bus = testBus();
   const sink = new MemorySink();
   const influx = new FakeInflux(answer);
   const metrics = new GatewayMetrics();
   const logs: Array<{ level: number; msg: string }> = [];
   const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, cb) => (logs.push(JSON.parse(chunk.toString())), cb()) }));
   const config = loadConfig({ VITALS_WINDOW_MS: String(WINDOW_MS), VITALS_LATENESS_MS: String(LATENESS_MS) });
-  const svc = new VitalsService(registry, bus, sink, influx as unknown as InfluxHttp, metrics, log, config, () => clock.ms);
+  const svc = new VitalsService(registry, bus, sink, influx, metrics, log, config, clock);
   const sent: Array<{ parkId: string; msg: LiveMessage; atMs: number }> = [];
-  svc.live = { size: 1, broadcast: (parkId: string, msg: LiveMessage) => sent.push({ parkId, msg, atMs: clock.ms }) } as unknown as LiveHub;
-  /** Moves the clock in gateway ticks; the service's interval timer runs on jest's fake timers. */
-  const advanceTo = (tMs: number) => {
-    while (clock.ms < tMs) {
-      clock.ms = Math.min(clock.ms + TICK_MS, tMs);
-      jest.advanceTimersByTime(TICK_MS);
-    }
-  };
+  const record = (parkId: string, msg: LiveMessage) => sent.push({ parkId, msg, atMs: clock.now() });
+  bus.subscribe('vitals', ({ vitals, revision }) => revision || record(vitals.parkId, { type: 'vitals', ...vitals }));
+  bus.subscribe('alarm', ({ alarm }) => record(alarm.parkId, { type: 'alarm', alarm }));
+  bus.subscribe('now', ({ parkId, atMs, state }) => record(parkId, { type: 'now', parkId, t: new Date(atMs).toISOString(), park: state.park, buildings: state.buildings }));
+  /** Moves the clock; the service's tick timer runs on it. */
+  const advanceTo = (tMs: number) => clock.advanceTo(tMs);
+  const readings = (r: Reading[]) => bus.publish('readings', r);
   const of = <T extends LiveMessage['type']>(type: T) => sent.filter((s) => s.msg.type === type).map((s) => ({ ...s, msg: s.msg as Extract<LiveMessage, { type: T }> }));
-  return { clock, bus, sink, influx, metrics, logs, svc, sent, advanceTo, of };
+  /** What a live client's snapshot is made of (live.hub.ts builds the message). */
+  const snapshot = () => ({ now: svc.now('tp', clock.now()), vitals: svc.latest('tp') ?? null, alarms: svc.activeAlarms('tp') });
+  return { clock, bus, sink, influx, metrics, logs, svc, sent, advanceTo, of, readings, snapshot };
 }
-
-beforeEach(() => {
-  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'hrtime', 'performance', 'Date'] });
-});
-
-afterEach(() => {
-  jest.useRealTimers();
-});
 
 describe('VitalsService: catch-up of the windows missed while the gateway was down', () => {
   it('derives the windows between the last stored vitals window and the first live one from the stored readings', async () => {
@@ -144,8 +141,8 @@ describe('VitalsService: windows close on the clock', () => {
     expect(t.influx.queries.map((q) => /FROM "(\w+)"/.exec(q)?.[1])).toEqual(['alarms', 'energy', 'carbon', 'occupancy', 'vitals']);
     expect(t.svc.activeAlarms('tp')).toEqual([restored]);
     // 600 kW held over the first live window: 600 × 10 s = 1.6667 kWh.
-    t.bus.readings$.next([e('b1', 'm1', T0 + 8_500, { powerKw: 600, energyKwh: 1000 + (600 * 10) / 3600 })]);
-    t.bus.readings$.next([e('b1', 'm1', T0 + 18_500, { powerKw: 600, energyKwh: 1000 + (600 * 20) / 3600 })]);
+    t.readings([e('b1', 'm1', T0 + 8_500, { powerKw: 600, energyKwh: 1000 + (600 * 10) / 3600 })]);
+    t.readings([e('b1', 'm1', T0 + 18_500, { powerKw: 600, energyKwh: 1000 + (600 * 20) / 3600 })]);
     t.advanceTo(T0 + WINDOW_MS + LATENESS_MS);
     const windows = t.of('vitals').map((m) => m.msg);
     expect(windows.map((w) => w.window.startMs)).toEqual([T0 - WINDOW_MS, T0]);
@@ -176,13 +173,13 @@ describe('VitalsService: revisions', () => {
     await t.svc.start();
     // b2/m1: 360 kW, then silent from +1 s to +25 s (longer than the lateness).
     t.advanceTo(T0 + 1_000);
-    t.bus.readings$.next([e('b2', 'm1', T0 + 1_000, { energyKwh: 100 })]);
+    t.readings([e('b2', 'm1', T0 + 1_000, { energyKwh: 100 })]);
     t.advanceTo(T0 + 2 * WINDOW_MS + LATENESS_MS - TICK_MS);
     const written = (startMs: number) => t.sink.lines.filter((l) => l.startsWith('vitals,building=b2,') && l.endsWith(` ${startMs}`));
     expect(written(T0)).toHaveLength(1);
     expect(fieldOf(written(T0)[0], 'energy_kwh')).toBe(0);
     const messages = t.of('vitals').length;
-    t.bus.readings$.next([e('b2', 'm1', T0 + 25_000, { energyKwh: 100 + (360 * 24) / 3600 })]);
+    t.readings([e('b2', 'm1', T0 + 25_000, { energyKwh: 100 + (360 * 24) / 3600 })]);
     t.advanceTo(T0 + 2 * WINDOW_MS + LATENESS_MS);
     // 9 s of the interval fall into the closed [T0, T0+10 s): rewritten. The
     // next window closes with its 10 s already in.
@@ -214,8 +211,8 @@ describe('VitalsService: the `now` stream (contract §7)', () => {
     t.advanceTo(T0 + 2_000);
     const before = t.of('now').length;
     const lastNowAt = t.of('now').at(-1)!.atMs;
-    t.bus.readings$.next([e('b1', 'm1', T0 + 1_900, { powerKw: 321.5 })]);
-    t.bus.readings$.next([e('b1', 'pv1', T0 + 1_950, { powerKw: 12 })]);
+    t.readings([e('b1', 'm1', T0 + 1_900, { powerKw: 321.5 })]);
+    t.readings([e('b1', 'pv1', T0 + 1_950, { powerKw: 12 })]);
     t.advanceTo(T0 + 2_000 + TICK_MS);
     const now = t.of('now');
     expect(now).toHaveLength(before + 1);
@@ -230,15 +227,15 @@ describe('VitalsService: the `now` stream (contract §7)', () => {
   it('the snapshot holds the instantaneous state, the latest window and the active alarms', async () => {
     const t = setup();
     await t.svc.start();
-    expect(t.svc.snapshot('tp')).toMatchObject({ type: 'snapshot', parkId: 'tp', vitals: null, alarms: [] });
-    t.bus.readings$.next([e('b2', 'm1', T0 + 600, { powerKw: 77 })]);
+    expect(t.snapshot()).toMatchObject({ vitals: null, alarms: [] });
+    t.readings([e('b2', 'm1', T0 + 600, { powerKw: 77 })]);
     t.advanceTo(T0 + LATENESS_MS);
-    const snap = t.svc.snapshot('tp') as Extract<LiveMessage, { type: 'snapshot' }>;
-    expect(snap.now.buildings.b2.grid_kw).toBe(77);
+    const snap = t.snapshot();
+    expect(snap.now?.buildings.b2.grid_kw).toBe(77);
     expect(snap.vitals?.window).toEqual({ startMs: T0 - WINDOW_MS, endMs: T0 });
     // Every sensor was silent in that window: offline, critical, for both buildings.
     expect(snap.alarms.map((a) => `${a.building}/${a.rule}/${a.severity}`).sort()).toEqual(['b1/offline/critical', 'b2/offline/critical']);
-    expect(snap.alarms[0]).toHaveProperty('t', new Date(T0).toISOString());
+    expect(snap.alarms[0].tsMs).toBe(T0);
     t.svc.stop();
   });
 });
@@ -255,7 +252,7 @@ describe('VitalsService: alarms', () => {
       register += (kw * 1) / 3600;
       t.advanceTo(ts);
       // The other sensors of b1 report too, so that only the demand rule decides its status.
-      t.bus.readings$.next([
+      t.readings([
         e('b1', 'm1', ts, { powerKw: kw, energyKwh: register }),
         e('b1', 'pv1', ts, { powerKw: 0 }),
         { park: 'tp', building: 'b1', kind: 'carbon', sensor: 'c1', tsMs: ts, co2Ppm: 600 },
@@ -283,7 +280,7 @@ describe('VitalsService: readings', () => {
     const t = setup();
     await t.svc.start();
     t.advanceTo(T0 + 20_000);
-    t.bus.readings$.next([e('b1', 'm1', T0 - 30_000, { powerKw: 1 }), { ...e('b1', 'm1', T0 + 19_000, { powerKw: 2 }), park: 'other' }]);
+    t.readings([e('b1', 'm1', T0 - 30_000, { powerKw: 1 }), { ...e('b1', 'm1', T0 + 19_000, { powerKw: 2 }), park: 'other' }]);
     expect(t.metrics.lateReadings).toBe(1);
     t.svc.stop();
   });
@@ -292,13 +289,13 @@ describe('VitalsService: readings', () => {
     const t = setup();
     await t.svc.start();
     t.advanceTo(T0 + 5_000);
-    t.clock.ms = T0 + WINDOW_MS + LATENESS_MS;
+    t.clock.jump(T0 + WINDOW_MS + LATENESS_MS);
     t.svc.stop();
     expect(t.of('vitals').map((m) => m.msg.window.startMs)).toEqual([T0 - WINDOW_MS, T0]);
-    expect(jest.getTimerCount()).toBe(0);
+    expect(t.clock.pending).toBe(0);
     const nowCount = t.of('now').length;
-    t.bus.readings$.next([e('b1', 'm1', T0 + 12_500, { powerKw: 5 })]);
-    expect(t.svc.snapshot('tp')).toMatchObject({ now: { buildings: { b1: { grid_kw: 0 } } } });
+    t.readings([e('b1', 'm1', T0 + 12_500, { powerKw: 5 })]);
+    expect(t.snapshot()).toMatchObject({ now: { buildings: { b1: { grid_kw: 0 } } } });
     expect(t.of('now')).toHaveLength(nowCount);
   });
 });

@@ -1,18 +1,19 @@
-import { Alarm, LiveMessage, ParkVitals, ParkVitalsEngine, readingsRangeFor, VitalsEvent } from '@park/metrics';
+import { Alarm, NowSnapshot, ParkVitals, ParkVitalsEngine, readingsRangeFor, VitalsEvent } from '@park/metrics';
 import { ParkIndex, Reading } from '@park/telemetry';
-import { Subscription } from 'rxjs';
+import { Clock, TimerHandle } from '../core/clock';
+import { Unsubscribe } from '../core/event.bus';
+import { GatewayBus } from '../core/gateway.events';
 import { GatewayConfig } from '../config/gateway-config';
-import { TelemetryBus } from '../ingest/telemetry.bus';
-import { LiveHub } from '../live/live.hub';
+import { alarmLine, vitalsLines } from '../influx/line-protocol';
+import { InfluxQuery } from '../influx/influx.ports';
+import { influxString } from '../influx/influxql';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { Logger } from '../observability/logger';
 import { ParkRegistry } from '../park/park-registry';
-import { InfluxHttp } from '../sink/influx-http';
 import { PointSink } from '../sink/point-sink';
-import { influxString } from './influxql';
 import { queryActiveAlarms, queryReadings } from './stored-readings';
 import { recomputeRange } from './vitals-recompute';
-import { alarmJson, alarmToLine, vitalsToLines } from './vitals-points';
+import { VitalsReadModel } from './vitals.read-model';
 
 /** How often the clock advances the engines (closes windows) and `now` may go out. */
 export const TICK_MS = 250;
@@ -30,33 +31,33 @@ interface ParkState {
 }
 
 /**
- * Runs the live derivation (libs/metrics) for every park served: readings
+ * Runs the live derivation (libs/metrics) for every park served: `readings`
  * from the bus feed the engines; a clock tick closes windows; each closed
- * window becomes `vitals` points and a live `vitals` message, each alarm
- * transition an `alarms` point and a live `alarm` message; `now` goes out
- * when readings changed it (at most every TICK_MS) and at least once a second.
+ * window becomes `vitals` points and a `vitals` event, each alarm transition
+ * an `alarms` point and an `alarm` event; `now` is published when readings
+ * changed it (at most every TICK_MS) and at least once a second, while
+ * anyone subscribes. It never calls another feature: what it makes goes to
+ * the sink and the bus; what others read of it goes through
+ * {@link VitalsReadModel}.
  */
-export class VitalsService {
+export class VitalsService implements VitalsReadModel {
   private readonly parks = new Map<string, ParkState>();
-  private sub?: Subscription;
-  private timer?: NodeJS.Timeout;
+  private unsubscribe?: Unsubscribe;
+  private timer?: TimerHandle;
 
   constructor(
     private readonly registry: ParkRegistry,
-    private readonly bus: TelemetryBus,
+    private readonly bus: GatewayBus,
     private readonly sink: PointSink,
-    private readonly influx: InfluxHttp,
+    private readonly influx: InfluxQuery,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
     private readonly config: GatewayConfig,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: Clock,
   ) {}
 
-  /** Set once the live hub exists (it needs this service for snapshots). */
-  live?: LiveHub;
-
   async start(): Promise<void> {
-    const nowMs = this.clock();
+    const nowMs = this.clock.now();
     for (const index of this.registry.all()) {
       const { windowMs, allowedLatenessMs } = this.config.vitals;
       let activeAlarms: Alarm[] = [];
@@ -77,8 +78,8 @@ export class VitalsService {
       void this.catchUp(index, engine.openWindowStartMs ?? nowMs);
       this.log.info({ park: index.model.id, windowMs, allowedLatenessMs, seededReadings: context.length, activeAlarms: activeAlarms.length }, 'vitals derivation started');
     }
-    this.sub = this.bus.readings$.subscribe((readings) => this.onReadings(readings));
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.unsubscribe = this.bus.subscribe('readings', (readings) => this.onReadings(readings));
+    this.timer = this.clock.setInterval(() => this.tick(), TICK_MS);
     this.metrics.gauges.gateway_vitals_engine_samples = { help: 'Readings held by the vitals engines (bounded state).', read: () => [...this.parks.values()].reduce((n, p) => n + p.engine.stats().samples, 0) };
   }
 
@@ -108,12 +109,12 @@ export class VitalsService {
 
   /** Closes what the clock allows, then stops. */
   stop(): void {
-    this.sub?.unsubscribe();
-    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+    this.clock.clearInterval(this.timer);
     this.tick();
   }
 
-  private onReadings(readings: Reading[]): void {
+  private onReadings(readings: readonly Reading[]): void {
     for (const r of readings) {
       const p = this.parks.get(r.park);
       if (!p) continue;
@@ -125,7 +126,7 @@ export class VitalsService {
 
   /** One clock step: close windows, publish `now`. Never throws. */
   tick(): void {
-    const nowMs = this.clock();
+    const nowMs = this.clock.now();
     for (const p of this.parks.values()) {
       try {
         this.handle(p, p.engine.advance(nowMs));
@@ -133,7 +134,7 @@ export class VitalsService {
           p.dirty = false;
           p.lastNowAt = nowMs;
           // The state is derived only when someone listens.
-          if (this.live && this.live.size > 0) this.live.broadcast(p.index.model.id, this.nowMessage(p, nowMs));
+          if (this.bus.hasSubscribers('now')) this.bus.publish('now', { parkId: p.index.model.id, atMs: nowMs, state: p.engine.now(nowMs) });
         }
       } catch (e) {
         this.log.error({ park: p.index.model.id, err: (e as Error).stack }, 'vitals derivation failed for this tick');
@@ -147,34 +148,29 @@ export class VitalsService {
       switch (ev.type) {
         case 'vitals':
           p.latest = ev.vitals;
-          this.sink.write(vitalsToLines(ev.vitals, windowMs));
-          this.live?.broadcast(p.index.model.id, { type: 'vitals', ...ev.vitals });
+          this.sink.write(vitalsLines(ev.vitals, windowMs));
+          this.bus.publish('vitals', { vitals: ev.vitals, revision: false });
           break;
         case 'revision':
           // Same window, corrected totals: overwrite the stored point.
-          this.sink.write(vitalsToLines(ev.vitals, windowMs));
+          this.sink.write(vitalsLines(ev.vitals, windowMs));
           if (p.latest && p.latest.window.startMs === ev.vitals.window.startMs) p.latest = ev.vitals;
+          this.bus.publish('vitals', { vitals: ev.vitals, revision: true });
           break;
-        case 'alarm':
-          this.sink.write([alarmToLine(ev.alarm)]);
-          this.live?.broadcast(p.index.model.id, { type: 'alarm', alarm: alarmJson(ev.alarm) });
+        case 'alarm': {
+          const line = alarmLine(ev.alarm);
+          if (line) this.sink.write([line]);
+          this.bus.publish('alarm', { alarm: ev.alarm });
           this.log.warn({ park: ev.alarm.parkId, building: ev.alarm.building, rule: ev.alarm.rule, severity: ev.alarm.severity, state: ev.alarm.state, value: ev.alarm.value }, `alarm ${ev.alarm.state}: ${ev.alarm.message}`);
           break;
+        }
         case 'recompute-needed':
           this.log.warn({ park: ev.parkId, building: ev.building, sensor: ev.sensor, from: new Date(ev.fromMs).toISOString(), to: new Date(ev.toMs).toISOString() }, 'readings completed an interval older than the revision horizon; run `npm run recompute` over this range');
           break;
-        case 'late':
-          break; // counted in onReadings
       }
     }
   }
 
-  private nowMessage(p: ParkState, nowMs: number): LiveMessage {
-    const s = p.engine.now(nowMs);
-    return { type: 'now', parkId: p.index.model.id, t: new Date(nowMs).toISOString(), park: s.park, buildings: s.buildings };
-  }
-
-  /** The latest closed window of a park. */
   latest(parkId: string): ParkVitals | undefined {
     return this.parks.get(parkId)?.latest;
   }
@@ -183,11 +179,7 @@ export class VitalsService {
     return this.parks.get(parkId)?.engine.activeAlarms() ?? [];
   }
 
-  /** The first message of a live client (contract §7). */
-  snapshot(parkId: string): LiveMessage {
-    const p = this.parks.get(parkId)!;
-    const nowMs = this.clock();
-    const s = p.engine.now(nowMs);
-    return { type: 'snapshot', parkId, t: new Date(nowMs).toISOString(), now: s, vitals: p.latest ?? null, alarms: this.activeAlarms(parkId).map(alarmJson) };
+  now(parkId: string, atMs: number): NowSnapshot | undefined {
+    return this.parks.get(parkId)?.engine.now(atMs);
   }
 }

@@ -1,11 +1,10 @@
-import { Reading } from '@park/telemetry';
 import { Alarm, ParkVitals } from './vital-signs';
 
 /**
  * What the live derivation emits, in order. The gateway turns `vitals` and
  * `alarm` into the live-stream messages of contract §7 and InfluxDB points
  * (§5); `revision` overwrites the stored point of an earlier window;
- * `recompute-needed` and `late` are operator information (logs, counters).
+ * `recompute-needed` is operator information (a log line).
  */
 export type VitalsEvent =
   /** A window closed: its vital signs, with `status` from the alarms it decided. */
@@ -24,6 +23,4 @@ export type VitalsEvent =
    * horizon: those windows' stored values lack it until the recompute
    * command is run over `[fromMs, toMs)`.
    */
-  | { type: 'recompute-needed'; parkId: string; building: string; sensor: string; fromMs: number; toMs: number }
-  /** A reading older than the oldest open window (not derived live; recompute picks it up). */
-  | { type: 'late'; parkId: string; reading: Reading; lateTotal: number };
+  | { type: 'recompute-needed'; parkId: string; building: string; sensor: string; fromMs: number; toMs: number };

@@ -16,12 +16,6 @@ export function windowStartMs(tsMs: number, windowMs = DEFAULT_WINDOW_MS): numbe
   return Math.floor(tsMs / windowMs) * windowMs;
 }
 
-/** The tumbling window `[start, start + windowMs)` that contains `tsMs`. */
-export function windowAt(tsMs: number, windowMs = DEFAULT_WINDOW_MS): Window {
-  const startMs = windowStartMs(tsMs, windowMs);
-  return { startMs, endMs: startMs + windowMs };
-}
-
 /**
  * Every window that starts in `[windowStart(fromMs), toMs)`: the window holding
  * `fromMs` is included even when `fromMs` is not aligned, `toMs` is exclusive.

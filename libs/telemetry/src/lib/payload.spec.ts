@@ -4,6 +4,7 @@ import {
   excerptOf,
   MAX_PAYLOAD_BYTES,
   MAX_READINGS_PER_MESSAGE,
+  utf8Length,
   parsePayload,
   parseTimestamp,
   validateReading,
@@ -228,7 +229,7 @@ describe('messages (contract §3)', () => {
     ['trailing garbage', '{"power_kw": 3} x'],
     ['NaN literal', '{"power_kw": NaN}'],
     ['single quotes', "{'power_kw': 3}"],
-    ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+    ['invalid UTF-8', Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d])],
   ])('%s is bad_json', (_what, payload) => {
     const r = parsePayload(payload, at('energy'), TOPIC, NOW);
     expect(r.readings).toEqual([]);
@@ -289,9 +290,10 @@ describe('messages (contract §3)', () => {
 
   it('64 KiB exactly is accepted, one byte more is too_large', () => {
     const ok = paddedTo(MAX_PAYLOAD_BYTES);
-    expect(Buffer.byteLength(ok)).toBe(65536);
-    expect(parsePayload(Buffer.from(ok), at('energy'), TOPIC, NOW).readings).toHaveLength(1);
-    const big = parsePayload(Buffer.from(paddedTo(MAX_PAYLOAD_BYTES + 1)), at('energy'), TOPIC, NOW);
+    expect(utf8Length(ok)).toBe(65536);
+    expect(new TextEncoder().encode(ok).length).toBe(65536);
+    expect(parsePayload(new TextEncoder().encode(ok), at('energy'), TOPIC, NOW).readings).toHaveLength(1);
+    const big = parsePayload(new TextEncoder().encode(paddedTo(MAX_PAYLOAD_BYTES + 1)), at('energy'), TOPIC, NOW);
     expect(big.readings).toEqual([]);
     expect(big.rejections.map((x) => x.reason)).toEqual(['too_large']);
     expect(big.rejections[0].detail).toContain('65537');
@@ -304,7 +306,7 @@ describe('messages (contract §3)', () => {
     const chars = (MAX_PAYLOAD_BYTES - head.length - 2) / 2 + 1;
     const s = head + 'é'.repeat(Math.floor(chars)) + '"}';
     expect(s.length).toBeLessThan(MAX_PAYLOAD_BYTES);
-    expect(Buffer.byteLength(s)).toBeGreaterThan(MAX_PAYLOAD_BYTES);
+    expect(new TextEncoder().encode(s).length).toBeGreaterThan(MAX_PAYLOAD_BYTES);
     expect(parsePayload(s, at('energy'), TOPIC, NOW).rejections.map((x) => x.reason)).toEqual(['too_large']);
   });
 
@@ -318,9 +320,9 @@ describe('messages (contract §3)', () => {
     expect(big.rejections.map((x) => [x.reason, x.detail])).toEqual([['too_large', 'array of 1001 readings; the limit is 1000']]);
   });
 
-  it('accepts a Buffer and a string alike', () => {
+  it('accepts bytes and a string alike', () => {
     const json = `{"ts": ${NOW - 1000}, "power_kw": 2}`;
-    expect(parsePayload(Buffer.from(json), at('energy'), TOPIC, NOW)).toEqual(parsePayload(json, at('energy'), TOPIC, NOW));
+    expect(parsePayload(new TextEncoder().encode(json), at('energy'), TOPIC, NOW)).toEqual(parsePayload(json, at('energy'), TOPIC, NOW));
     expect(parsePayload(json, at('energy'), TOPIC, NOW).readings[0].powerKw).toBe(2);
   });
 
@@ -329,7 +331,7 @@ describe('messages (contract §3)', () => {
       fc.json(),
       fc.array(fc.record({ ts: fc.oneof(fc.integer(), fc.string(), fc.constant(NOW)), power_kw: fc.oneof(fc.double(), fc.string(), fc.constant(null)) })).map((a) => JSON.stringify(a)),
     );
-    const payload = fc.oneof(json, fc.string(), fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)));
+    const payload = fc.oneof(json, fc.string(), fc.uint8Array({ maxLength: 300 }));
     fc.assert(
       fc.property(payload, fc.constantFrom<SensorKind>('energy', 'carbon', 'occupancy'), (p, kind) => {
         const r = parsePayload(p, at(kind), TOPIC, NOW);
@@ -362,7 +364,7 @@ describe('excerptOf', () => {
   it('keeps short values as they are', () => {
     expect(excerptOf('{"a":1}')).toBe('{"a":1}');
     expect(excerptOf({ a: 1 })).toBe('{"a":1}');
-    expect(excerptOf(Buffer.from('abc'))).toBe('abc');
+    expect(excerptOf(new TextEncoder().encode('abc'))).toBe('abc');
     expect(excerptOf(undefined)).toBe('undefined');
     expect(excerptOf(3)).toBe('3');
   });
@@ -371,7 +373,7 @@ describe('excerptOf', () => {
     const e = excerptOf('x'.repeat(10_000));
     expect(e).toHaveLength(200);
     expect(e.endsWith('…')).toBe(true);
-    expect(excerptOf(Buffer.alloc(100_000, 0x61))).toHaveLength(200);
+    expect(excerptOf(new Uint8Array(100_000).fill(0x61))).toHaveLength(200);
   });
 
   it('replaces control characters so the excerpt prints on one line', () => {
@@ -383,5 +385,14 @@ describe('excerptOf', () => {
     cyclic.self = cyclic;
     expect(excerptOf(cyclic)).toBe('[object Object]');
     expect(excerptOf(BigInt(7))).toBe('7');
+  });
+});
+
+describe('utf8Length', () => {
+  it.each(['', 'abc', 'é', '中文', '😀', 'a😀b', '\ud800', '\udc00x', 'x\ud800'])('%j counts like TextEncoder', (s) => {
+    expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
+  });
+  it('counts like TextEncoder for random strings (property)', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => utf8Length(s) === new TextEncoder().encode(s).length), { numRuns: 2000 });
   });
 });

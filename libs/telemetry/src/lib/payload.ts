@@ -39,11 +39,31 @@ const FIELD_RULES: Record<string, { check: FieldCheck; rule: string }> = {
 
 const EXCERPT_CHARS = 200;
 
+// The contract's payloads are UTF-8 (§3). `fatal`: a payload that is not
+// UTF-8 is refused as bad_json instead of being read with U+FFFD in it.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const UTF8_LOOSE = new TextDecoder('utf-8');
+
+/** Bytes of `s` in UTF-8, without encoding it. */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a surrogate pair: 4 bytes for 2 UTF-16 units
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
 /** Cuts a value down to a short, printable excerpt for `/api/rejections`. */
 export function excerptOf(value: unknown): string {
   let s: string;
   if (typeof value === 'string') s = value;
-  else if (Buffer.isBuffer(value)) s = value.subarray(0, EXCERPT_CHARS * 4).toString('utf8');
+  else if (value instanceof Uint8Array) s = UTF8_LOOSE.decode(value.subarray(0, EXCERPT_CHARS * 4));
   else {
     try {
       s = JSON.stringify(value) ?? String(value);
@@ -126,13 +146,13 @@ export function validateReading(
  * been parsed. Each reading of an array is judged alone. Never throws.
  */
 export function parsePayload(
-  payload: Buffer | string,
+  payload: Uint8Array | string,
   address: SensorAddress,
   topic: string,
   nowMs: number,
   limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
 ): ParseResult {
-  const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const bytes = typeof payload === 'string' ? utf8Length(payload) : payload.length;
   const reject = (reason: RejectReason, detail: string, excerpt: unknown): ParseResult => ({
     readings: [],
     rejections: [{ reason, detail, topic, excerpt: excerptOf(excerpt) }],
@@ -140,9 +160,15 @@ export function parsePayload(
   if (bytes > MAX_PAYLOAD_BYTES) {
     return reject('too_large', `payload is ${bytes} bytes; the limit is ${MAX_PAYLOAD_BYTES}`, payload);
   }
+  let text: string;
+  try {
+    text = typeof payload === 'string' ? payload : UTF8.decode(payload);
+  } catch {
+    return reject('bad_json', 'payload is not JSON: it is not valid UTF-8 (contract §3)', payload);
+  }
   let doc: unknown;
   try {
-    doc = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+    doc = JSON.parse(text);
   } catch (e) {
     return reject('bad_json', `payload is not JSON: ${(e as Error).message}`, payload);
   }

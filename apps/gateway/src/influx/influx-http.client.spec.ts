@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { InfluxHttp } from './influx-http';
+import { InfluxHttpClient } from './influx-http.client';
 
 interface Seen {
   method: string;
@@ -33,11 +33,11 @@ function fakeServer(answer: (req: Seen) => { status: number; body?: string; head
   };
 }
 
-describe('InfluxHttp', () => {
-  const clients: InfluxHttp[] = [];
+describe('InfluxHttpClient', () => {
+  const clients: InfluxHttpClient[] = [];
   afterEach(() => clients.splice(0).forEach((c) => c.close()));
   const client = (url: string, target: Partial<{ db: string; bucket: string; org: string; token: string }> = {}) => {
-    const c = new InfluxHttp({ url, db: 'park', ...target }, 2000);
+    const c = new InfluxHttpClient({ url, db: 'park', ...target }, 2000);
     clients.push(c);
     return c;
   };

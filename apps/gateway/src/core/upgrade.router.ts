@@ -7,7 +7,8 @@ export type UpgradeHandler = (req: http.IncomingMessage, socket: net.Socket, hea
 /**
  * One `upgrade` listener on the HTTP server that hands WebSocket upgrades to
  * the feature that owns the path (`/mqtt`: the embedded broker; `/api/live`:
- * the live stream), and refuses the rest.
+ * the live stream), and refuses the rest. Each feature module adds its own
+ * handler when it starts; main.ts only attaches the router to the server.
  */
 export class UpgradeRouter {
   private readonly handlers: UpgradeHandler[] = [];
@@ -23,5 +24,3 @@ export class UpgradeRouter {
     });
   }
 }
-
-export const UPGRADE_ROUTER = Symbol('UPGRADE_ROUTER');

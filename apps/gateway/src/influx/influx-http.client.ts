@@ -1,30 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { InfluxApi } from '../config/gateway-config';
-
-/** How a write request ended. */
-export type WriteOutcome =
-  | { ok: true }
-  /** Worth retrying later: network error, timeout, 429, 5xx. */
-  | { ok: false; retryable: true; status?: number; message: string }
-  /** The server refused the batch's content (400, 413...): retrying it as is cannot succeed. */
-  | { ok: false; retryable: false; status: number; message: string };
-
-export interface InfluxTarget {
-  url: string;
-  db: string;
-  bucket?: string;
-  org?: string;
-  token?: string;
-}
-
-/** One InfluxQL result series (`/query` JSON). */
-export interface InfluxSeries {
-  name: string;
-  tags?: Record<string, string>;
-  columns: string[];
-  values: unknown[][];
-}
+import { InfluxApi, InfluxQuery, InfluxSeries, InfluxServerInfo, InfluxTarget, LineWriter, WriteOutcome } from './influx.ports';
+import { retryAfterMs } from './retry.policy';
 
 /**
  * A small HTTP client for InfluxDB's write and InfluxQL query endpoints, with
@@ -32,7 +9,7 @@ export interface InfluxSeries {
  * (`/api/v2/write`, 1.8+/2.x/3.x/Cloud) writes use the same line protocol at
  * ms precision (contract §1, §5).
  */
-export class InfluxHttp {
+export class InfluxHttpClient implements LineWriter, InfluxQuery {
   private readonly agent: http.Agent;
   private readonly base: URL;
   api: InfluxApi = 'v1';
@@ -42,6 +19,10 @@ export class InfluxHttp {
     this.base = new URL(target.url);
     const Agent = this.base.protocol === 'https:' ? https.Agent : http.Agent;
     this.agent = new Agent({ keepAlive: true, maxSockets: 4, keepAliveMsecs: 10_000 });
+  }
+
+  info(): InfluxServerInfo {
+    return { api: this.api, version: this.version };
   }
 
   /** Pings the server; resolves to its version header, or rejects. */
@@ -79,7 +60,7 @@ export class InfluxHttp {
 
   /** Writes line-protocol text. Never throws: the outcome says what to do. */
   async write(body: string): Promise<WriteOutcome> {
-    let res: { status: number; body: string };
+    let res: { status: number; headers: http.IncomingHttpHeaders; body: string };
     try {
       res = await this.request('POST', this.writePath(), body, this.timeoutMs, 'text/plain; charset=utf-8');
     } catch (e) {
@@ -88,7 +69,7 @@ export class InfluxHttp {
     if (res.status >= 200 && res.status < 300) return { ok: true };
     const message = `HTTP ${res.status}: ${res.body.slice(0, 500)}`;
     // Retry only what can succeed on retry: throttling and server errors.
-    if (res.status === 429 || res.status >= 500) return { ok: false, retryable: true, status: res.status, message };
+    if (res.status === 429 || res.status >= 500) return { ok: false, retryable: true, status: res.status, message, retryAfterMs: retryAfterMs(res.headers['retry-after']?.toString(), Date.now()) };
     // 401/403/404 (auth, missing database) are configuration errors that an
     // operator can fix while the spool holds the data: treat as retryable.
     if (res.status === 401 || res.status === 403 || res.status === 404) return { ok: false, retryable: true, status: res.status, message };

@@ -1,0 +1,31 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { GatewayConfig } from '../config/gateway-config';
+import { GatewayMetrics } from '../observability/gateway-metrics';
+import { Logger } from '../observability/logger';
+import { Clock, systemClock } from './clock';
+import { BUS, CLOCK, CONFIG, LOGGER, METRICS, UPGRADE_ROUTER } from './core.tokens';
+import { EventBus } from './event.bus';
+import { GatewayEvents } from './gateway.events';
+import { UpgradeRouter } from './upgrade.router';
+
+/**
+ * What every feature may use: the configuration, the logger, the counters,
+ * the clock, the event bus and the HTTP upgrade router. Global, so feature
+ * modules import only each other's ports.
+ */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(config: GatewayConfig, log: Logger, clock: Clock = systemClock): DynamicModule {
+    const bus = new EventBus<GatewayEvents>((type, err) => log.error({ event: type, err: (err as Error)?.stack ?? String(err) }, 'a bus subscriber failed; the others still got the event'));
+    const providers = [
+      { provide: CONFIG, useValue: config },
+      { provide: LOGGER, useValue: log },
+      { provide: METRICS, useValue: new GatewayMetrics() },
+      { provide: CLOCK, useValue: clock },
+      { provide: BUS, useValue: bus },
+      { provide: UPGRADE_ROUTER, useValue: new UpgradeRouter() },
+    ];
+    return { module: CoreModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}
