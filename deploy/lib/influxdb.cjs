@@ -4,9 +4,8 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { programOf } = require('./packages.cjs');
 const { freePort } = require('./ports.cjs');
-const { dataRoot, repoRoot, startServer } = require('./process.cjs');
+const { dataRoot, prepareServer, repoRoot, startServer } = require('./process.cjs');
 
 const TEMPLATE = path.join(repoRoot, 'deploy', 'influxdb.conf.template');
 
@@ -48,13 +47,10 @@ async function startInfluxdb({
   ownSession = false,
   readyTimeoutMs = 30_000,
 } = {}) {
-  const influxd = programOf('influxdb');
-  port ??= await freePort(bindHost);
+  const prepared = await prepareServer({ package: 'influxdb', port, bindHost, dataDir, configName: 'influxdb.conf', logName: 'influxd.log' });
+  const { program: influxd, configFile, logFile } = prepared;
+  ({ port, dataDir } = prepared);
   rpcPort ??= await freePort(bindHost);
-  dataDir = path.resolve(dataDir);
-  fs.mkdirSync(dataDir, { recursive: true });
-  const configFile = path.join(dataDir, 'influxdb.conf');
-  const logFile = path.join(dataDir, 'influxd.log');
   fs.writeFileSync(configFile, renderConfig({ dataDir, bindHost, port, rpcPort, logLevel }));
   const url = `http://${bindHost}:${port}`;
 

@@ -7,9 +7,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { programOf } = require('./packages.cjs');
-const { freePort, isListening } = require('./ports.cjs');
-const { dataRoot, startServer } = require('./process.cjs');
+const { isListening } = require('./ports.cjs');
+const { dataRoot, prepareServer, startServer } = require('./process.cjs');
 
 /**
  * @typedef {object} MosquittoServer
@@ -48,12 +47,9 @@ async function startMosquitto({
   ownSession = false,
   readyTimeoutMs = 15_000,
 } = {}) {
-  const mosquitto = programOf('mosquitto');
-  port ??= await freePort(bindHost);
-  dataDir = path.resolve(dataDir);
-  fs.mkdirSync(dataDir, { recursive: true });
-  const configFile = path.join(dataDir, 'mosquitto.conf');
-  const logFile = path.join(dataDir, 'mosquitto.log');
+  const prepared = await prepareServer({ package: 'mosquitto', port, bindHost, dataDir, configName: 'mosquitto.conf', logName: 'mosquitto.log' });
+  const { program: mosquitto, configFile, logFile } = prepared;
+  ({ port, dataDir } = prepared);
   const config = [
     '# Written by deploy/lib/mosquitto.cjs (docs/operations.md).',
     // Run as root, mosquitto would switch to the "mosquitto" user, which

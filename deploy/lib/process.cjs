@@ -4,7 +4,8 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { canBind } = require('./ports.cjs');
+const { canBind, freePort } = require('./ports.cjs');
+const { programOf } = require('./packages.cjs');
 
 /** The repository root (deploy/lib/../..). */
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -210,4 +211,19 @@ async function startServer(o) {
   return server;
 }
 
-module.exports = { repoRoot, dataRoot, spawnLogged, track, stopChild, waitReady, logTail, isAlive, stopPid, startServer };
+/**
+ * The part every server we start shares before its config is written: the
+ * Debian program, a port (a free one unless given), and a data dir with the
+ * config and log file names in it.
+ * @param {{ package: string, port?: number, bindHost: string, dataDir: string, configName: string, logName: string }} o
+ * @returns {Promise<{ program: string, port: number, dataDir: string, configFile: string, logFile: string }>}
+ */
+async function prepareServer(o) {
+  const program = programOf(o.package);
+  const port = o.port ?? (await freePort(o.bindHost));
+  const dataDir = path.resolve(o.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  return { program, port, dataDir, configFile: path.join(dataDir, o.configName), logFile: path.join(dataDir, o.logName) };
+}
+
+module.exports = { repoRoot, dataRoot, spawnLogged, track, stopChild, waitReady, logTail, isAlive, stopPid, startServer, prepareServer };

@@ -5,18 +5,41 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { dataRoot, isAlive, stopPid } = require('./process.cjs');
+const { ensureDebianPackages } = require('./packages.cjs');
+const { isListening } = require('./ports.cjs');
+
+/** The services the operator CLIs run detached (docs/operations.md). */
+const SERVICES = {
+  influxdb: {
+    name: 'influxdb',
+    defaultPort: 8086,
+    start: ({ port, dataDir }) => {
+      ensureDebianPackages(['influxdb']);
+      return require('./influxdb.cjs').startInfluxdb({ port, dataDir, detached: true });
+    },
+    probe: async (url) => (await require('./influxdb.cjs').ping(url))?.status === 204,
+  },
+  mosquitto: {
+    name: 'mosquitto',
+    defaultPort: 1883,
+    start: ({ port, dataDir }) => {
+      ensureDebianPackages(['mosquitto']);
+      return require('./mosquitto.cjs').startMosquitto({ port, dataDir, detached: true });
+    },
+    probe: (url) => {
+      const { hostname, port } = new URL(url);
+      return isListening(Number(port), hostname);
+    },
+  },
+};
 
 /**
- * @param {object} service
- * @param {string} service.name         e.g. influxdb; state in .data/<name>.json
- * @param {number} service.defaultPort
- * @param {(options: {port: number, dataDir: string}) => Promise<{url: string, pid: number, dataDir: string, configFile: string, logFile: string}>} service.start
- *   starts the service detached
- * @param {(url: string) => Promise<boolean>} service.probe  answers when running
+ * @param {keyof typeof SERVICES} name  influxdb or mosquitto; state in .data/<name>.json
  * @param {string[]} argv
  * @returns {Promise<number>} exit code (status: 0 running, 3 not running, as LSB init scripts)
  */
-async function runServiceCli(service, argv) {
+async function runServiceCli(name, argv) {
+  const service = SERVICES[name];
   const usage = `usage: node deploy/${service.name}.mjs start|stop|status [--port ${service.defaultPort}] [--data-dir .data/${service.name}]`;
   let parsed;
   try {

@@ -1,3 +1,5 @@
+import { TOPIC_ROOT } from '@park/telemetry';
+
 /**
  * MQTT topic filter matching (MQTT 3.1.1 §4.7): `+` matches one level, `#`
  * (last level only) matches any number of levels including none of the parent.
@@ -29,15 +31,15 @@ export function reachesProtectedTopics(filter: string): boolean {
   let f = filter;
   if (f.startsWith('$share/')) f = f.split('/').slice(2).join('/');
   const first = f.split('/')[0];
-  return first === '#' || first === '+' || first === 'park' || first === '$SYS';
+  return first === '#' || first === '+' || first === TOPIC_ROOT || first === '$SYS';
 }
 
 /** Why a publish filter is unfit for a device credential, or undefined if fine. */
 export function isValidFilterForDevice(filter: string): string | undefined {
   if (!isValidFilter(filter)) return 'not a valid MQTT topic filter';
   if (filter.startsWith('$')) return 'devices may not publish to $-topics';
-  if (!filter.startsWith('park/')) return 'telemetry filters start with park/{park}/';
+  if (!filter.startsWith(`${TOPIC_ROOT}/`)) return `telemetry filters start with ${TOPIC_ROOT}/{park}/`;
   const levels = filter.split('/');
-  if (levels[1] === '#' || levels[1] === '+') return 'a device credential must name its park (park/<park>/...)';
+  if (levels[1] === '#' || levels[1] === '+') return `a device credential must name its park (${TOPIC_ROOT}/<park>/...)`;
   return undefined;
 }
