@@ -2,3 +2,4 @@ export * from './lib/reading';
 export * from './lib/topic';
 export * from './lib/payload';
 export * from './lib/park-model';
+export * from './lib/park-time';

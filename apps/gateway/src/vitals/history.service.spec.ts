@@ -3,7 +3,7 @@ import { OUTPUT_PER_KM2_TARGET, ROLLUP, VitalSigns } from '@park/metrics';
 import { indexPark } from '@park/telemetry';
 import { testPark } from '@park/telemetry/testing';
 import { InfluxSeries } from '../influx/influx.ports';
-import { EVERY_MS, HistoryService, MAX_HISTORY_POINTS, PARK_UTC_OFFSET_MS } from './history.service';
+import { EVERY_MS, HistoryService, MAX_HISTORY_POINTS } from './history.service';
 
 /** 11:35 in the park (UTC+8), Friday 27 November 2026. */
 const NOW = Date.parse('2026-11-27T03:35:00.000Z');
@@ -80,9 +80,30 @@ describe('HistoryService.history: roll-ups (ROLLUP of libs/metrics)', () => {
     const { influx, history } = service(() => series(['time', 'sum'], [[Date.parse('2026-11-25T16:00:00.000Z'), 1200]]));
     const from = Date.parse('2026-11-20T16:00:00.000Z');
     const points = await history.history(park, { metric: 'energy_kwh', from: String(from), to: String(NOW), every: '1d' });
-    expect(influx.queries[0]).toMatch(/GROUP BY time\(1d, 960m\) fill\(none\)$/);
-    expect((86_400_000 - PARK_UTC_OFFSET_MS) / 60_000).toBe(960);
+    expect(influx.queries).toEqual([`SELECT SUM("energy_kwh") FROM "vitals" WHERE "park" = 'tp' AND "scope" = 'park' AND time >= ${from}ms AND time < ${NOW}ms GROUP BY time(1d, 960m) fill(none)`]);
     expect(points).toEqual([{ t: '2026-11-25T16:00:00.000Z', value: 1200 }]);
+  });
+
+  it('a park in Berlin: day buckets at its midnight, and the 25-hour day of the clock change queried over exactly its hours', async () => {
+    const berlin = indexPark({ ...testPark(), timeZone: 'Europe/Berlin' });
+    const { influx, history } = service(
+      (q) => (q.includes('GROUP BY') ? series(['time', 'sum'], [[Date.parse('2026-10-23T22:00:00.000Z'), 10], [Date.parse('2026-10-26T23:00:00.000Z'), 30]]) : series(['time', 'sum'], [[0, 25]])),
+      Date.parse('2026-10-28T12:00:00.000Z'),
+    );
+    const from = Date.parse('2026-10-23T22:00:00.000Z'); // Saturday 24 October, 00:00 CEST
+    const to = Date.parse('2026-10-27T23:00:00.000Z'); // Wednesday 28 October, 00:00 CET
+    const points = await history.history(berlin, { metric: 'energy_kwh', from: String(from), to: String(to), every: '1d' });
+    const where = (a: string, b: string) => `"park" = 'tp' AND "scope" = 'park' AND time >= ${Date.parse(a)}ms AND time < ${Date.parse(b)}ms`;
+    expect(influx.queries).toEqual([
+      // 24 October, CEST (UTC+2): buckets at 22:00 UTC
+      `SELECT SUM("energy_kwh") FROM "vitals" WHERE ${where('2026-10-23T22:00:00.000Z', '2026-10-24T22:00:00.000Z')} GROUP BY time(1d, 1320m) fill(none)`,
+      // 25 October: 25 hours, back to CET
+      `SELECT SUM("energy_kwh") FROM "vitals" WHERE ${where('2026-10-24T22:00:00.000Z', '2026-10-25T23:00:00.000Z')}`,
+      // 26 and 27 October, CET (UTC+1): buckets at 23:00 UTC
+      `SELECT SUM("energy_kwh") FROM "vitals" WHERE ${where('2026-10-25T23:00:00.000Z', '2026-10-27T23:00:00.000Z')} GROUP BY time(1d, 1380m) fill(none)`,
+    ]);
+    expect(points.map((p) => p.t)).toContain('2026-10-24T22:00:00.000Z');
+    expect(points.find((p) => p.t === '2026-10-24T22:00:00.000Z')?.value).toBe(25);
   });
 
   it('renewable_share is recomputed from the summed energies, not averaged; buckets with no energy at all are left out', async () => {
@@ -150,7 +171,7 @@ describe('HistoryService.history: 400 naming the parameter (contract §7)', () =
   });
 });
 
-describe('HistoryService.period: calendar periods in park local time (UTC+8)', () => {
+describe('HistoryService.period: calendar periods in park time (contract §8)', () => {
   it.each([
     ['2026-11-27T03:35:00.000Z', 'day', '2026-11-26T16:00:00.000Z'],
     ['2026-11-27T15:59:59.999Z', 'day', '2026-11-26T16:00:00.000Z'],
@@ -159,14 +180,24 @@ describe('HistoryService.period: calendar periods in park local time (UTC+8)', (
     ['2026-11-30T16:30:00.000Z', 'month', '2026-11-30T16:00:00.000Z'],
     ['2026-11-27T03:35:00.000Z', 'year', '2025-12-31T16:00:00.000Z'],
     ['2026-12-31T16:00:00.000Z', 'year', '2026-12-31T16:00:00.000Z'],
-  ])('at %s the %s started at %s', (now, period, from) => {
+  ])('in Shanghai (UTC+8), at %s the %s started at %s', (now, period, from) => {
     const { history } = service(undefined, Date.parse(now));
-    expect(history.period(period)).toEqual({ fromMs: Date.parse(from), toMs: Date.parse(now) });
+    expect(history.period(period, 'Asia/Shanghai')).toEqual({ fromMs: Date.parse(from), toMs: Date.parse(now) });
+  });
+
+  it.each([
+    ['2026-07-15T03:35:00.000Z', 'day', '2026-07-14T04:00:00.000Z'],
+    ['2026-11-27T03:35:00.000Z', 'day', '2026-11-26T05:00:00.000Z'],
+    ['2026-11-27T03:35:00.000Z', 'month', '2026-11-01T04:00:00.000Z'],
+    ['2026-11-27T03:35:00.000Z', 'year', '2026-01-01T05:00:00.000Z'],
+  ])('in New York, at %s the %s started at %s', (now, period, from) => {
+    const { history } = service(undefined, Date.parse(now));
+    expect(history.period(period, 'America/New_York')).toEqual({ fromMs: Date.parse(from), toMs: Date.parse(now) });
   });
 
   it('rejects another period, naming the parameter', async () => {
     const { history } = service();
-    expect(() => history.period('week')).toThrow(BadRequestException);
+    expect(() => history.period('week', 'Asia/Shanghai')).toThrow(BadRequestException);
     const res = await badRequest(history.kpis(park, 'week'));
     expect(res).toMatchObject({ parameter: 'period', message: expect.stringContaining('"week"') });
   });

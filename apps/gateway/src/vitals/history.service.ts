@@ -1,5 +1,5 @@
 import { computeKpis, INFLUXQL_AGGREGATE, Kpis, ROLLUP, VitalSigns, VitalStatus } from '@park/metrics';
-import { ParkIndex } from '@park/telemetry';
+import { LocalDay, localDays, ParkIndex, startOfLocalDay, startOfLocalMonth, startOfLocalYear } from '@park/telemetry';
 import { badParam } from '../api/api-errors';
 import { InfluxQuery, InfluxSeries } from '../influx/influx.ports';
 import { influxString } from '../influx/influxql';
@@ -8,12 +8,7 @@ import { influxString } from '../influx/influxql';
 export const EVERY_MS: Record<string, number> = { '1m': 60_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
 /** Most points one history answer may hold. */
 export const MAX_HISTORY_POINTS = 20_000;
-/**
- * The park's local time for calendar periods (`1d` buckets, KPI day, month
- * and year): UTC+8, China Standard Time, where the plan's parks are. Fixed
- * offset: China has no daylight saving time.
- */
-export const PARK_UTC_OFFSET_MS = 8 * 3_600_000;
+const DAY_MS = 86_400_000;
 
 const STATUS_RANK: Record<VitalStatus, number> = { ok: 0, warn: 1, critical: 2 };
 
@@ -40,7 +35,8 @@ export function timeParam(name: string, raw: string | undefined, def: number): n
  * one-minute windows as stored, or rolled up per ROLLUP for 15m, 1h and 1d
  * buckets (sums for energy and carbon, means for load and ratios, max for
  * peaks, the renewable share recomputed from the summed energies, the worst
- * status). Day buckets follow the park's local midnight.
+ * status). Day buckets and the KPI periods follow the park's calendar, in
+ * its time zone (contract §8, park time).
  */
 export class HistoryService {
   constructor(private readonly influx: InfluxQuery, private readonly clock: () => number = Date.now) {}
@@ -66,46 +62,74 @@ export class HistoryService {
     if (every === '1m') {
       return rows(await this.influx.query(`SELECT "${metric}" FROM "vitals" WHERE ${where}`)).filter((r) => r[1] !== null).map((r) => ({ t: iso(r[0] as number), value: r[1] as number | string }));
     }
-    // GROUP BY time(d, offset): buckets start at the park's local midnight for 1d.
-    const offset = every === '1d' ? `, ${(86_400_000 - PARK_UTC_OFFSET_MS) / 60_000}m` : '';
-    const group = `GROUP BY time(${every}${offset}) fill(none)`;
+    const grouped = (select: string) => (every === '1d' ? this.byLocalDay(park, q.building, fromMs, toMs, select) : this.query(`SELECT ${select} FROM "vitals" WHERE ${where} GROUP BY time(${every}) fill(none)`));
     if (kind === 'ratio') {
-      const r = rows(await this.influx.query(`SELECT SUM("energy_kwh") AS e, SUM("pv_kwh") AS pv FROM "vitals" WHERE ${where} ${group}`));
+      const r = await grouped(`SUM("energy_kwh") AS e, SUM("pv_kwh") AS pv`);
       return r.filter((x) => (x[1] as number) + (x[2] as number) > 0).map((x) => ({ t: iso(x[0] as number), value: (x[2] as number) / ((x[1] as number) + (x[2] as number)) }));
     }
     if (kind === 'worst') {
       // InfluxQL cannot aggregate strings: reduce the stored windows here.
-      const r = rows(await this.influx.query(`SELECT "status" FROM "vitals" WHERE ${where}`));
+      const r = await this.query(`SELECT "status" FROM "vitals" WHERE ${where}`);
+      const days = every === '1d' ? localDays(park.timeZone, fromMs, toMs) : [];
+      const bucketOf = (t: number) => (every === '1d' ? dayStartOf(days, t) : Math.floor(t / everyMs) * everyMs);
       const buckets = new Map<number, VitalStatus>();
-      const base = every === '1d' ? -PARK_UTC_OFFSET_MS : 0;
       for (const [t, s] of r as Array<[number, VitalStatus]>) {
         if (!s) continue;
-        const b = Math.floor((t - base) / everyMs) * everyMs + base;
+        const b = bucketOf(t);
         const prev = buckets.get(b);
         if (!prev || STATUS_RANK[s] > STATUS_RANK[prev]) buckets.set(b, s);
       }
       return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, value]) => ({ t: iso(t), value }));
     }
     const agg = INFLUXQL_AGGREGATE[kind];
-    return rows(await this.influx.query(`SELECT ${agg}("${metric}") FROM "vitals" WHERE ${where} ${group}`)).filter((r) => r[1] !== null).map((r) => ({ t: iso(r[0] as number), value: r[1] as number }));
+    return (await grouped(`${agg}("${metric}")`)).filter((r) => r[1] !== null).map((r) => ({ t: iso(r[0] as number), value: r[1] as number }));
   }
 
-  /** Calendar period so far, in the park's local time. */
-  period(period: string): { fromMs: number; toMs: number } {
+  /**
+   * `SELECT <select>` per local day of the park, each row stamped with the
+   * day's start. Runs of 24-hour days with one UTC offset are one
+   * `GROUP BY time(1d, offset)`; a day of 23 or 25 hours (daylight saving)
+   * is a query of its own over exactly its hours.
+   */
+  private async byLocalDay(park: ParkIndex, building: string | undefined, fromMs: number, toMs: number, select: string): Promise<unknown[][]> {
+    const days = localDays(park.timeZone, fromMs, toMs);
+    const out: unknown[][] = [];
+    for (let i = 0; i < days.length; ) {
+      const d = days[i];
+      if (d.endMs - d.startMs !== DAY_MS) {
+        const where = vitalsWhere(park, building, Math.max(fromMs, d.startMs), Math.min(toMs, d.endMs));
+        for (const r of await this.query(`SELECT ${select} FROM "vitals" WHERE ${where}`)) out.push([d.startMs, ...r.slice(1)]);
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j + 1 < days.length && days[j + 1].endMs - days[j + 1].startMs === DAY_MS && days[j + 1].offsetMs === d.offsetMs) j++;
+      // Buckets of GROUP BY time(1d, offset) start at epoch + offset + k days: local midnight.
+      const offsetMin = (((DAY_MS - d.offsetMs) % DAY_MS) + DAY_MS) % DAY_MS / 60_000;
+      const where = vitalsWhere(park, building, Math.max(fromMs, d.startMs), Math.min(toMs, days[j].endMs));
+      out.push(...(await this.query(`SELECT ${select} FROM "vitals" WHERE ${where} GROUP BY time(1d, ${offsetMin}m) fill(none)`)));
+      i = j + 1;
+    }
+    return out;
+  }
+
+  private async query(influxql: string): Promise<unknown[][]> {
+    return rows(await this.influx.query(influxql));
+  }
+
+  /** Calendar period so far, in the park's time (contract §8). */
+  period(period: string, timeZone: string): { fromMs: number; toMs: number } {
     const toMs = this.clock();
-    const local = new Date(toMs + PARK_UTC_OFFSET_MS);
-    let startLocal: number;
-    if (period === 'day') startLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
-    else if (period === 'month') startLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), 1);
-    else if (period === 'year') startLocal = Date.UTC(local.getUTCFullYear(), 0, 1);
-    else throw badParam('period', `expected day, month or year, got "${period}"`);
-    return { fromMs: startLocal - PARK_UTC_OFFSET_MS, toMs };
+    if (period === 'day') return { fromMs: startOfLocalDay(timeZone, toMs), toMs };
+    if (period === 'month') return { fromMs: startOfLocalMonth(timeZone, toMs), toMs };
+    if (period === 'year') return { fromMs: startOfLocalYear(timeZone, toMs), toMs };
+    throw badParam('period', `expected day, month or year, got "${period}"`);
   }
 
   /** KPIs of the period so far (issue: `GET /api/parks/{park}/kpis`). */
   async kpis(park: ParkIndex, periodName: string, building?: string): Promise<Kpis & { period: string; from: string; to: string }> {
     if (building !== undefined && building !== '' && !park.buildings.has(building)) throw badParam('building', `unknown building "${building}" in park "${park.model.id}"`);
-    const { fromMs, toMs } = this.period(periodName || 'day');
+    const { fromMs, toMs } = this.period(periodName || 'day', park.timeZone);
     const where = vitalsWhere(park, building, fromMs, toMs);
     const r = rows(await this.influx.query(`SELECT SUM("energy_kwh"), SUM("pv_kwh"), SUM("carbon_kgco2e"), MAX("peak_kw") FROM "vitals" WHERE ${where}`))[0] ?? [0, 0, 0, 0, 0];
     const totals = { energy_kwh: (r[1] as number) ?? 0, pv_kwh: (r[2] as number) ?? 0, carbon_kgco2e: (r[3] as number) ?? 0, peak_kw: (r[4] as number) ?? 0 };
@@ -122,4 +146,16 @@ function vitalsWhere(park: ParkIndex, building: string | undefined, fromMs: numb
 
 function rows(series: InfluxSeries[]): unknown[][] {
   return series.flatMap((s) => s.values);
+}
+
+/** Start of the day of `days` (sorted, contiguous) that holds `t`. */
+function dayStartOf(days: LocalDay[], t: number): number {
+  let lo = 0;
+  let hi = days.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (days[mid].startMs <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return days[lo]?.startMs ?? t;
 }

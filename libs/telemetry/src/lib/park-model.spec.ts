@@ -52,6 +52,10 @@ describe('validateParkModel (contract §4)', () => {
     ['a negative output', (p) => (p.annualOutputCny = -1), [{ path: '$.annualOutputCny', message: 'must be >= 0' }]],
     ['a zero land area', (p) => (p.landAreaKm2 = 0), [{ path: '$.landAreaKm2', message: 'must be > 0' }]],
     ['an empty zone', (p) => (p.buildings[0].sensors[3].zone = ''), [{ path: '$.buildings[0].sensors[3].zone', message: 'must NOT have fewer than 1 characters' }]],
+    ['an unknown time zone', (p) => (p.timeZone = 'Asia/Atlantis'), [{ path: '$.timeZone', message: '"Asia/Atlantis" is not an IANA time zone name; use one like "Asia/Shanghai" or "Europe/Berlin"' }]],
+    ['a holiday that is not a date', (p) => (p.holidays = ['2026-10-01', 'Oct 2']), [{ path: '$.holidays[1]', message: 'must match pattern "^\\d{4}-\\d{2}-\\d{2}$": a local date YYYY-MM-DD' }]],
+    ['maxKgPerH on an energy meter', (p) => (p.buildings[0].sensors[0].maxKgPerH = 5), [{ path: '$.buildings[0].sensors[0].maxKgPerH', message: '"maxKgPerH" applies to carbon sensors only; remove it from this energy sensor' }]],
+    ['a maxKgPerH of 0', (p) => (p.buildings[1].sensors[1].maxKgPerH = 0), [{ path: '$.buildings[1].sensors[1].maxKgPerH', message: 'must be > 0' }]],
     [
       'a half origin with a bad latitude',
       (p) => (p.origin = { lat: 91 }),
@@ -115,6 +119,8 @@ describe('indexPark', () => {
     expect(idx.sensors.get('b1/pv1')).toEqual({ id: 'pv1', kind: 'energy', source: 'pv', intervalS: 10 });
     expect(idx.sensors.get('b2/m1')?.source).toBeUndefined();
     expect(idx.emissionFactor).toBe(0.42);
+    expect(idx.timeZone).toBe('Asia/Shanghai');
+    expect(indexPark({ ...testPark(), timeZone: 'Europe/Berlin' }).timeZone).toBe('Europe/Berlin');
   });
 
   it('defaults the grid emission factor to 0.42 (contract §4)', () => {

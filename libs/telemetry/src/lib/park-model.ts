@@ -1,4 +1,5 @@
 import Ajv, { ErrorObject } from 'ajv';
+import { DEFAULT_TIME_ZONE, isTimeZone } from './park-time';
 import { EnergySource, SensorKind } from './reading';
 import schema from './park-model.schema.json';
 
@@ -12,7 +13,16 @@ export interface SensorModel {
   zone?: string;
   /** Nominal publishing interval, seconds; 3 × this is the silence limit. */
   intervalS: number;
+  /**
+   * carbon only: the largest plausible rate of its `emission_kgco2e` register,
+   * kg CO2e per hour (contract §8, register plausibility); default
+   * {@link DEFAULT_MAX_KG_PER_H}.
+   */
+  maxKgPerH?: number;
 }
+
+/** Contract §8: an emission register's plausible rate when the model gives none, kg CO2e per hour. */
+export const DEFAULT_MAX_KG_PER_H = 10_000;
 
 export type BuildingUse = 'office' | 'lab' | 'factory' | 'datacenter' | 'residential' | 'retail' | 'utility' | 'mixed';
 
@@ -41,6 +51,10 @@ export interface ParkModel {
   gridEmissionFactorKgPerKwh?: number;
   /** Annual industrial output, yuan. */
   annualOutputCny?: number;
+  /** IANA time zone (contract §8, park time); default {@link DEFAULT_TIME_ZONE}. */
+  timeZone?: string;
+  /** Days off (public holidays), local dates `YYYY-MM-DD`. */
+  holidays?: string[];
   origin?: { lat: number; lon: number };
   boundary?: Array<[number, number]>;
   buildings: BuildingModel[];
@@ -81,7 +95,8 @@ function describe(e: ErrorObject): string {
     case 'enum':
       return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'pattern':
-      return `${e.message}: ids are lower-case letters, digits, "_" and "-", starting with a letter or digit, at most 64 characters`;
+      if ((e.params as { pattern: string }).pattern.startsWith('^[a-z0-9]')) return `${e.message}: ids are lower-case letters, digits, "_" and "-", starting with a letter or digit, at most 64 characters`;
+      return `${e.message}: a local date YYYY-MM-DD`;
     default:
       return e.message ?? e.keyword;
   }
@@ -101,6 +116,9 @@ export function validateParkModel(doc: unknown): ModelProblem[] {
   }
   const park = doc as ParkModel;
   const problems: ModelProblem[] = [];
+  if (park.timeZone !== undefined && !isTimeZone(park.timeZone)) {
+    problems.push({ path: '$.timeZone', message: `"${park.timeZone}" is not an IANA time zone name; use one like "Asia/Shanghai" or "Europe/Berlin"` });
+  }
   const buildingIds = new Map<string, number>();
   park.buildings.forEach((b, bi) => {
     const prev = buildingIds.get(b.id);
@@ -116,6 +134,9 @@ export function validateParkModel(doc: unknown): ModelProblem[] {
       if (s.source !== undefined && s.kind !== 'energy') {
         problems.push({ path: `$.buildings[${bi}].sensors[${si}].source`, message: `"source" applies to energy meters only; remove it from this ${s.kind} sensor` });
       }
+      if (s.maxKgPerH !== undefined && s.kind !== 'carbon') {
+        problems.push({ path: `$.buildings[${bi}].sensors[${si}].maxKgPerH`, message: `"maxKgPerH" applies to carbon sensors only; remove it from this ${s.kind} sensor` });
+      }
       if (s.zone !== undefined && s.kind !== 'occupancy') {
         problems.push({ path: `$.buildings[${bi}].sensors[${si}].zone`, message: `"zone" applies to occupancy sensors only; remove it from this ${s.kind} sensor` });
       }
@@ -128,6 +149,8 @@ export function validateParkModel(doc: unknown): ModelProblem[] {
 export interface ParkIndex {
   model: ParkModel;
   emissionFactor: number;
+  /** The park's IANA time zone, the default applied. */
+  timeZone: string;
   buildings: Map<string, BuildingModel>;
   /** `building/sensor` → sensor model. */
   sensors: Map<string, SensorModel>;
@@ -144,6 +167,7 @@ export function indexPark(model: ParkModel): ParkIndex {
   return {
     model,
     emissionFactor: model.gridEmissionFactorKgPerKwh ?? DEFAULT_GRID_EMISSION_FACTOR,
+    timeZone: model.timeZone ?? DEFAULT_TIME_ZONE,
     buildings,
     sensors,
   };
