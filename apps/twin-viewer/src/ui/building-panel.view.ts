@@ -3,6 +3,7 @@
  * is now (`now`), its last closed window (vitals) and its last 24 h from the
  * history API at 15-minute resolution.
  */
+import { CO2_LIMIT_PPM } from '@park/metrics';
 import type { BuildingModel } from '@park/telemetry';
 import type { ParkApi } from '../api/park.api';
 import { metricValue } from '../lib/building.metric';
@@ -182,7 +183,7 @@ export class BuildingPanelView {
       { metric: 'energy_kwh', title: 'Grid energy', unit: 'kWh' },
       { metric: 'carbon_kgco2e', title: 'Carbon', unit: 'kg CO₂e' },
       { metric: 'occupancy', title: 'Occupancy', unit: 'people', reference: b.capacity > 0 ? { value: b.capacity, label: 'capacity' } : undefined },
-      { metric: 'co2_ppm_avg', title: 'Indoor CO₂ (avg)', unit: 'ppm', reference: { value: 1000, label: 'GB/T 18883 limit' } },
+      { metric: 'co2_ppm_avg', title: 'Indoor CO₂ (avg)', unit: 'ppm', reference: { value: CO2_LIMIT_PPM, label: 'GB/T 18883 limit' } },
     ];
   }
 

@@ -3,6 +3,7 @@
  * is the load now, how much CO2e did we emit today, which sensors went
  * silent"). Live figures from `now`; today's totals from the KPI endpoint.
  */
+import { ALARM_THRESHOLDS } from '@park/metrics';
 import type { ParkModel } from '@park/telemetry';
 import type { ParkKpis } from '../api/park.api';
 import { activeCounts, type TwinState } from '../lib/live.reducer';
@@ -56,7 +57,7 @@ export class HudView {
     this.root.classList.toggle('is-stale', stale);
     setText(c.load.value, formatKw(p?.grid_kw));
     setText(c.load.sub, p && this.contractedKw > 0 ? `${formatPercent(p.grid_kw / this.contractedKw)} of ${formatKw(this.contractedKw)} contracted` : '');
-    c.load.root.classList.toggle('is-critical', !!p && p.grid_kw > this.contractedKw);
+    c.load.root.classList.toggle('is-critical', !!p && p.grid_kw > ALARM_THRESHOLDS.demand.critical * this.contractedKw);
 
     const k = this.kpis;
     setText(c.energy.value, formatKwh(k?.energy_kwh));
@@ -74,7 +75,7 @@ export class HudView {
 
     setText(c.sensors.value, p ? `${formatNumber(p.sensors_online)} / ${formatNumber(p.sensors_total)}` : UNKNOWN);
     setText(c.sensors.sub, p && p.sensors_total > 0 ? `${formatPercent(p.sensors_online / p.sensors_total)} reporting` : '');
-    c.sensors.root.classList.toggle('is-warn', !!p && p.sensors_total > 0 && p.sensors_online / p.sensors_total < 0.9);
+    c.sensors.root.classList.toggle('is-warn', !!p && p.sensors_total > 0 && p.sensors_online / p.sensors_total < ALARM_THRESHOLDS.offline.warn);
 
     const n = activeCounts(state);
     setText(c.alarms.value, state.alarmsKnown ? String(n.total) : UNKNOWN);
