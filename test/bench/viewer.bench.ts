@@ -20,7 +20,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { LiveMessage, NowState } from '@park/metrics';
+import type { Kpis, LiveMessage, NowState } from '@park/metrics';
 import type { BuildingModel, ParkModel } from '@park/telemetry';
 import { launchChromium, saveScreenshot, twinHook, waitForTwin } from '../browser/chromium';
 
@@ -125,8 +125,10 @@ export function serve(parks: ParkModel[]): Promise<{ url: string; sockets: Set<W
           return json(res, { window: null, park: null, buildings: {} });
         case 'alarms':
           return json(res, []);
-        case 'kpis':
-          return json(res, { period: 'day', energy_kwh: 48_250, carbon_kgco2e: 20_265, peak_kw: 9_800, renewable_share: 0.07 });
+        case 'kpis': {
+          const kpis: Kpis & { period: string } = { period: 'day', scope: 'park', period_hours: 12, energy_kwh: 48_250, pv_kwh: 3_630, carbon_kgco2e: 20_265, peak_demand_kw: 9_800, renewable_share: 0.07 };
+          return json(res, kpis);
+        }
         case 'history': {
           const from = Date.parse(u.searchParams.get('from') ?? '');
           const to = Date.parse(u.searchParams.get('to') ?? '');

@@ -3,7 +3,7 @@
  * Every call returns parsed JSON or throws an `ApiError` that says which URL
  * failed and how, for the on-screen message.
  */
-import type { Alarm, ParkVitals, VitalSigns } from '@park/metrics';
+import type { Alarm, Kpis, ParkVitals, VitalSigns } from '@park/metrics';
 import type { ParkModel } from '@park/telemetry';
 import type { HistoryPoint } from '../lib/history.chart';
 
@@ -15,16 +15,8 @@ export interface ParkSummary {
   sensors: number;
 }
 
-/** Today's key figures (GET /api/parks/{park}/kpis?period=day); every figure may be missing. */
-export interface ParkKpis {
-  period?: string;
-  from?: string;
-  to?: string;
-  energy_kwh?: number;
-  carbon_kgco2e?: number;
-  peak_kw?: number;
-  renewable_share?: number;
-}
+/** Today's key figures (GET /api/parks/{park}/kpis?period=day): libs/metrics' `Kpis` and the period they cover. */
+export type ParkKpis = Kpis & { period: string; from: string; to: string };
 
 /** History resolutions of contract §7. */
 export type HistoryEvery = '1m' | '15m' | '1h' | '1d';

@@ -61,7 +61,7 @@ export class HudView {
 
     const k = this.kpis;
     setText(c.energy.value, formatKwh(k?.energy_kwh));
-    setText(c.energy.sub, this.kpiError ? 'unavailable' : k?.peak_kw !== undefined ? `peak ${formatKw(k.peak_kw)}` : 'grid import since midnight');
+    setText(c.energy.sub, this.kpiError ? 'unavailable' : k ? `peak ${formatKw(k.peak_demand_kw)}` : 'grid import since midnight');
     setText(c.carbon.value, formatKgCo2e(k?.carbon_kgco2e));
     setText(c.carbon.sub, this.kpiError ? 'unavailable' : 'grid + direct emissions');
     c.energy.root.title = c.carbon.root.title = this.kpiError ?? '';
