@@ -18,7 +18,7 @@ import { TwinScene, WebGLUnavailableError } from './scene/twin.scene';
 import { AlarmPanelView } from './ui/alarm-panel.view';
 import { BuildingListView } from './ui/building-list.view';
 import { BuildingPanelView } from './ui/building-panel.view';
-import { byId, h, setText } from './ui/dom';
+import { byId, h, setText } from './ui/dom.helpers';
 import { HudView } from './ui/hud.view';
 import { LabelsView } from './ui/labels.view';
 import { renderLegend } from './ui/legend.view';

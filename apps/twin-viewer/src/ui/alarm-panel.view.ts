@@ -7,7 +7,7 @@
 import type { BuildingModel } from '@park/telemetry';
 import { RULE_LABEL, activeCounts, type AlarmEntry, type TwinState } from '../lib/live.reducer';
 import { formatClock, formatNumber } from '../lib/units.format';
-import { h, setText } from './dom';
+import { h, setText } from './dom.helpers';
 
 export class AlarmPanelView {
   private readonly list: HTMLOListElement;

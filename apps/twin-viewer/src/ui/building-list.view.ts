@@ -5,7 +5,7 @@
  * between entries, Enter or Space selects.
  */
 import type { BuildingModel } from '@park/telemetry';
-import { h, setText } from './dom';
+import { h, setText } from './dom.helpers';
 
 interface Row {
   button: HTMLButtonElement;

@@ -10,7 +10,7 @@ import { metricValue } from '../lib/building.metric';
 import { SCALES, colourHex } from '../lib/colour.scale';
 import { RULE_LABEL, buildingStatus, type TwinState } from '../lib/live.reducer';
 import { formatClock, formatKgCo2e, formatKw, formatKwh, formatNumber, formatPercent, formatPpm, UNKNOWN } from '../lib/units.format';
-import { h, setText } from './dom';
+import { h, setText } from './dom.helpers';
 import { renderChart, type ChartSpec } from './history-chart.view';
 
 const DAY_MS = 24 * 3_600_000;

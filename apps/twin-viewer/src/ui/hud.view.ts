@@ -8,7 +8,7 @@ import type { ParkModel } from '@park/telemetry';
 import type { ParkKpis } from '../api/park.api';
 import { activeCounts, type TwinState } from '../lib/live.reducer';
 import { formatKgCo2e, formatKw, formatKwh, formatNumber, formatPercent, UNKNOWN } from '../lib/units.format';
-import { h, setText } from './dom';
+import { h, setText } from './dom.helpers';
 
 interface Card {
   root: HTMLElement;

@@ -6,7 +6,7 @@
  */
 import type { TwinScene } from '../scene/twin.scene';
 import type { BuildingSlot } from '../lib/park.geometry';
-import { h, setText } from './dom';
+import { h, setText } from './dom.helpers';
 
 export const LABEL_LIMIT = 60;
 const GAP_PX = 10;

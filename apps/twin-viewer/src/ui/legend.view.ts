@@ -1,6 +1,6 @@
 /** The legend of the chosen colour scale: title, unit, one swatch per band (worst first), "no data". */
 import { legendOf, type ColourScale } from '../lib/colour.scale';
-import { h } from './dom';
+import { h } from './dom.helpers';
 
 export function renderLegend(root: HTMLElement, scale: ColourScale): void {
   const legend = legendOf(scale);
