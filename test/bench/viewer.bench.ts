@@ -22,6 +22,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Kpis, LiveMessage, NowState } from '@park/metrics';
 import type { BuildingModel, ParkModel } from '@park/telemetry';
+import type { TwinHook } from '../../apps/twin-viewer/src/twin.hook';
 import { launchChromium, saveScreenshot, twinHook, waitForTwin } from '../browser/chromium';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
         for (const s of server.sockets) s.send(msg);
         await page.waitForFunction(
           ([u, r]) => {
-            const st = (globalThis as unknown as { __twin: { stats: { updates: number; renders: number } } }).__twin.stats;
+            const st = (globalThis as unknown as { __twin: TwinHook }).__twin.stats;
             return st.updates > u && st.renders > r;
           },
           [before.stats.updates, before.stats.renders] as const,

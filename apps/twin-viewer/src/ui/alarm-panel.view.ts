@@ -17,7 +17,7 @@ export class AlarmPanelView {
   private readonly rows = new Map<string, HTMLLIElement>();
 
   constructor(
-    root: HTMLElement,
+    private readonly root: HTMLElement,
     private readonly buildings: ReadonlyMap<string, BuildingModel>,
     private readonly select: (buildingId: string) => void,
   ) {
@@ -54,6 +54,11 @@ export class AlarmPanelView {
         this.rows.delete(k);
       }
     }
+  }
+
+  dispose(): void {
+    this.root.replaceChildren();
+    this.rows.clear();
   }
 
   private row(e: AlarmEntry): HTMLLIElement {

@@ -134,6 +134,12 @@ export class BuildingPanelView {
     this.abort?.abort();
   }
 
+  /** Closes the panel, cancels its history requests and empties it. */
+  dispose(): void {
+    this.close();
+    this.root.replaceChildren();
+  }
+
   /** Refreshes the live figures; reloads the charts when a new window closed and the last load is old enough. */
   update(state: TwinState): void {
     const b = this.building;

@@ -83,4 +83,9 @@ export class HudView {
     c.alarms.root.classList.toggle('is-critical', n.critical > 0);
     c.alarms.root.classList.toggle('is-warn', n.critical === 0 && n.warn > 0);
   }
+
+  dispose(): void {
+    this.root.replaceChildren();
+    this.root.classList.remove('is-stale');
+  }
 }

@@ -63,6 +63,14 @@ export class LabelsView {
     });
   }
 
+  /** Removes the labels from the page. */
+  dispose(): void {
+    this.enabled = false;
+    this.labels.length = 0;
+    this.root.replaceChildren();
+    this.root.hidden = false;
+  }
+
   /** Whether labels can be shown at all for this park. */
   get available(): boolean {
     return this.labels.length > 0;
