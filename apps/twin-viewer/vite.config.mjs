@@ -16,8 +16,9 @@ export default defineConfig({
   // Relative asset URLs: the viewer works wherever the gateway mounts it.
   base: './',
   resolve: {
-    // The viewer imports only types from the libs today; the aliases keep a
-    // value import resolving to the sources rather than failing the build.
+    // The viewer imports types from the libs, and a few pure values (the
+    // alarm thresholds of contract §6, worstStatus); the aliases resolve them
+    // to the sources, and tree-shaking keeps only what is used.
     alias: {
       '@park/metrics': here('../../libs/metrics/src/index.ts'),
       '@park/telemetry': here('../../libs/telemetry/src/index.ts'),

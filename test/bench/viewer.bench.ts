@@ -20,8 +20,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { LiveMessage, NowState } from '@park/metrics';
+import type { Kpis, LiveMessage, NowState } from '@park/metrics';
 import type { BuildingModel, ParkModel } from '@park/telemetry';
+import type { TwinHook } from '../../apps/twin-viewer/src/twin.hook';
 import { launchChromium, saveScreenshot, twinHook, waitForTwin } from '../browser/chromium';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -125,8 +126,10 @@ export function serve(parks: ParkModel[]): Promise<{ url: string; sockets: Set<W
           return json(res, { window: null, park: null, buildings: {} });
         case 'alarms':
           return json(res, []);
-        case 'kpis':
-          return json(res, { period: 'day', energy_kwh: 48_250, carbon_kgco2e: 20_265, peak_kw: 9_800, renewable_share: 0.07 });
+        case 'kpis': {
+          const kpis: Kpis & { period: string } = { period: 'day', scope: 'park', period_hours: 12, energy_kwh: 48_250, pv_kwh: 3_630, carbon_kgco2e: 20_265, peak_demand_kw: 9_800, renewable_share: 0.07 };
+          return json(res, kpis);
+        }
         case 'history': {
           const from = Date.parse(u.searchParams.get('from') ?? '');
           const to = Date.parse(u.searchParams.get('to') ?? '');
@@ -207,7 +210,7 @@ async function main(): Promise<void> {
         for (const s of server.sockets) s.send(msg);
         await page.waitForFunction(
           ([u, r]) => {
-            const st = (globalThis as unknown as { __twin: { stats: { updates: number; renders: number } } }).__twin.stats;
+            const st = (globalThis as unknown as { __twin: TwinHook }).__twin.stats;
             return st.updates > u && st.renders > r;
           },
           [before.stats.updates, before.stats.renders] as const,

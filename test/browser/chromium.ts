@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { HookScreenPoint, TwinHook } from '../../apps/twin-viewer/src/twin.hook';
 
 /** The flags every run uses (no GPU on the test machines: SwiftShader WebGL). */
 export const CHROMIUM_ARGS = [
@@ -28,17 +29,8 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }
 
-/** The viewer's test hook as seen from node (see apps/twin-viewer/src/twin.app.ts). */
-export interface TwinHookView {
-  ready: boolean;
-  parkId: string;
-  buildingCount: number;
-  mode: string;
-  stale: boolean;
-  lastNowAt: number | null;
-  error: string | null;
-  stats: { updates: number; lastUpdateMs: number; lastMessageMs: number; renders: number; lastRenderMs: number; firstFrameMs: number };
-}
+/** The viewer's test hook as seen from node: its data, without the functions (apps/twin-viewer/src/twin.hook.ts). */
+export type TwinHookView = Omit<TwinHook, 'projectBuilding' | 'colourOf' | 'gpuMemory' | 'dispose'>;
 
 /** The serialisable part of `window.__twin`. */
 export function twinHook(page: Page): Promise<TwinHookView | null> {
@@ -50,22 +42,19 @@ export function twinHook(page: Page): Promise<TwinHookView | null> {
 
 /** Waits for `window.__twin.ready` (first frame of the park drawn). */
 export async function waitForTwin(page: Page, timeoutMs = 60_000): Promise<TwinHookView> {
-  await page.waitForFunction(() => (globalThis as unknown as { __twin?: { ready?: boolean; error?: string | null } }).__twin?.ready === true, undefined, {
+  await page.waitForFunction(() => (globalThis as unknown as { __twin?: TwinHook }).__twin?.ready === true, undefined, {
     timeout: timeoutMs,
   });
   return (await twinHook(page)) as TwinHookView;
 }
 
 /** Where a building shows, in page CSS px (window.__twin.projectBuilding). */
-export function projectBuilding(page: Page, id: string): Promise<{ x: number; y: number; pageX: number; pageY: number; visible: boolean } | null> {
-  return page.evaluate((bid) => {
-    const t = (globalThis as unknown as { __twin: { projectBuilding(id: string): { x: number; y: number; pageX: number; pageY: number; visible: boolean } | null } }).__twin;
-    return t.projectBuilding(bid);
-  }, id);
+export function projectBuilding(page: Page, id: string): Promise<HookScreenPoint | null> {
+  return page.evaluate((bid) => (globalThis as unknown as { __twin: TwinHook }).__twin.projectBuilding(bid), id);
 }
 
 export function colourOf(page: Page, id: string): Promise<string | null> {
-  return page.evaluate((bid) => (globalThis as unknown as { __twin: { colourOf(id: string): string | null } }).__twin.colourOf(bid), id);
+  return page.evaluate((bid) => (globalThis as unknown as { __twin: TwinHook }).__twin.colourOf(bid), id);
 }
 
 /**

@@ -21,6 +21,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import type { ParkModel } from '@park/telemetry';
 import { startGateway, type Gateway } from '../support/gateway';
 import { waitFor } from '../support/services';
+import type { TwinHook } from '../../apps/twin-viewer/src/twin.hook';
 import { colourDistance, colourOf, hexRgb, launchChromium, pixelAt, projectBuilding, saveScreenshot, twinHook, waitForTwin } from './chromium';
 import { ParkFeed } from './park-feed';
 
@@ -265,6 +266,88 @@ describe('twin viewer in the browser', () => {
     await textOf(p.locator('[data-testid="hud"] [data-metric="load"] .hud-value'), (t) => /\d/.test(t), 'HUD load figure without WebGL');
     expect((await twinHook(p))?.buildingCount).toBe(0);
     await saveScreenshot(p, 'viewer-no-webgl');
+    await ctx.close();
+  });
+
+  it('releases GPU memory, the live socket, timers and frames on dispose()', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // Before any page script: count the page's timers, animation frames and
+    // WebSockets, which are pending, and how many timer/frame callbacks ran.
+    await ctx.addInitScript(() => {
+      type Fn = (...a: unknown[]) => void;
+      const g = globalThis as unknown as Record<string, unknown> & { WebSocket: new (url: string) => { readyState: number } };
+      const timeouts = new Set<unknown>();
+      const intervals = new Set<unknown>();
+      const frames = new Set<unknown>();
+      const sockets: Array<{ readyState: number }> = [];
+      let ran = 0;
+      const wrap = <K extends string>(name: K, pending: Set<unknown>, once: boolean) => {
+        const original = g[name] as (fn: Fn, ...rest: unknown[]) => unknown;
+        g[name] = (fn: Fn, ...rest: unknown[]) => {
+          const id: unknown = original.call(g, (...a: unknown[]) => {
+            if (once) pending.delete(id);
+            ran++;
+            fn(...a);
+          }, ...rest);
+          pending.add(id);
+          return id;
+        };
+      };
+      wrap('setTimeout', timeouts, true);
+      wrap('setInterval', intervals, false);
+      wrap('requestAnimationFrame', frames, true);
+      // clearTimeout and clearInterval share one pool of ids in browsers.
+      for (const name of ['clearTimeout', 'clearInterval', 'cancelAnimationFrame']) {
+        const original = g[name] as (id: unknown) => void;
+        g[name] = (id: unknown) => {
+          timeouts.delete(id);
+          intervals.delete(id);
+          frames.delete(id);
+          original.call(g, id);
+        };
+      }
+      const Ws = g.WebSocket;
+      g.WebSocket = class extends Ws {
+        constructor(url: string) {
+          super(url);
+          sockets.push(this);
+        }
+      };
+      g.__probe = () => ({ timeouts: timeouts.size, intervals: intervals.size, frames: frames.size, ran, openSockets: sockets.filter((w) => w.readyState !== 3).length, sockets: sockets.length });
+    });
+    type Probe = { timeouts: number; intervals: number; frames: number; ran: number; openSockets: number; sockets: number };
+    const probe = (p: Page) => p.evaluate(() => (globalThis as unknown as { __probe(): Probe }).__probe());
+    const gpu = (p: Page) => p.evaluate(() => (globalThis as unknown as { __twin: TwinHook }).__twin.gpuMemory());
+
+    const p = await ctx.newPage();
+    await p.goto(`${gateway.httpUrl}/`);
+    await waitForTwin(p);
+    await p.locator('[data-testid="stale-banner"]').waitFor({ state: 'hidden', timeout: 20_000 });
+    // Running: the park is on the GPU, the socket is open, the stale check and the socket's silence check tick.
+    const before = await gpu(p);
+    expect(before?.geometries).toBeGreaterThan(0);
+    expect(before?.textures).toBeGreaterThan(0);
+    expect(before?.programs).toBeGreaterThan(0);
+    const running = await probe(p);
+    expect(running.openSockets).toBe(1);
+    expect(running.intervals).toBeGreaterThanOrEqual(2);
+
+    await p.evaluate(() => (globalThis as unknown as { __twin: TwinHook }).__twin.dispose());
+    expect(await gpu(p)).toEqual({ geometries: 0, textures: 0, programs: 0 });
+    expect(await p.locator('canvas.twin-canvas').count()).toBe(0);
+    const stopped = await twinHook(p);
+    expect(stopped?.disposed).toBe(true);
+    const justAfter = await probe(p);
+    expect(justAfter).toMatchObject({ timeouts: 0, intervals: 0, frames: 0 });
+
+    // The feed goes on publishing and the gateway pushes `now` every second;
+    // over several stale-check and silence-check periods nothing may run.
+    await p.waitForTimeout(2500);
+    const later = await probe(p);
+    expect(later).toEqual({ ...justAfter, openSockets: 0 });
+    const after = await twinHook(p);
+    expect(after?.stats.updates).toBe(stopped?.stats.updates);
+    expect(after?.stats.renders).toBe(stopped?.stats.renders);
     await ctx.close();
   });
 });

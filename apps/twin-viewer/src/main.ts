@@ -1,13 +1,11 @@
-/** Entry point of the twin viewer (served by the gateway at `/`, contract §7). */
+/** Entry point of the twin viewer (served by the gateway at `/`, contract §7): boots the controller. */
 import './styles.css';
-import { startTwin } from './twin.app';
+import { TwinController } from './twin.controller';
+import { showFatal } from './ui/fatal.view';
 
-startTwin().catch((e: unknown) => {
-  const box = document.getElementById('fatal');
-  if (box) {
-    box.hidden = false;
-    box.textContent = `The viewer stopped: ${(e as Error)?.message ?? String(e)}`;
-  }
-  if (window.__twin) window.__twin.error = (e as Error)?.message ?? String(e);
+TwinController.start().catch((e: unknown) => {
+  const message = (e as Error)?.message ?? String(e);
+  showFatal('The viewer stopped', message);
+  if (window.__twin) window.__twin.error = message;
   console.error(e);
 });

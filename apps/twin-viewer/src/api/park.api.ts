@@ -1,9 +1,10 @@
 /**
  * The gateway's HTTP API as the viewer uses it (contract §7), same origin.
  * Every call returns parsed JSON or throws an `ApiError` that says which URL
- * failed and how, for the on-screen message.
+ * failed and how, for the on-screen message. Each takes an optional
+ * `AbortSignal`, so a viewer that is disposed cancels what is in flight.
  */
-import type { Alarm, ParkVitals, VitalSigns } from '@park/metrics';
+import type { Alarm, Kpis, ParkVitals, VitalSigns } from '@park/metrics';
 import type { ParkModel } from '@park/telemetry';
 import type { HistoryPoint } from '../lib/history.chart';
 
@@ -15,16 +16,8 @@ export interface ParkSummary {
   sensors: number;
 }
 
-/** Today's key figures (GET /api/parks/{park}/kpis?period=day); every figure may be missing. */
-export interface ParkKpis {
-  period?: string;
-  from?: string;
-  to?: string;
-  energy_kwh?: number;
-  carbon_kgco2e?: number;
-  peak_kw?: number;
-  renewable_share?: number;
-}
+/** Today's key figures (GET /api/parks/{park}/kpis?period=day): libs/metrics' `Kpis` and the period they cover. */
+export type ParkKpis = Kpis & { period: string; from: string; to: string };
 
 /** History resolutions of contract §7. */
 export type HistoryEvery = '1m' | '15m' | '1h' | '1d';
@@ -75,17 +68,17 @@ interface VitalsAnswer {
  * viewer works under whatever path the gateway serves it from.
  */
 export class ParkApi {
-  parks(): Promise<ParkSummary[]> {
-    return getJson('api/parks');
+  parks(signal?: AbortSignal): Promise<ParkSummary[]> {
+    return getJson('api/parks', signal);
   }
 
-  model(parkId: string): Promise<ParkModel> {
-    return getJson(park(parkId));
+  model(parkId: string, signal?: AbortSignal): Promise<ParkModel> {
+    return getJson(park(parkId), signal);
   }
 
   /** The latest closed window, normalised to the live stream's `ParkVitals`; null before the first. */
-  async vitals(parkId: string): Promise<ParkVitals | null> {
-    const v = await getJson<VitalsAnswer>(`${park(parkId)}/vitals`);
+  async vitals(parkId: string, signal?: AbortSignal): Promise<ParkVitals | null> {
+    const v = await getJson<VitalsAnswer>(`${park(parkId)}/vitals`, signal);
     if (!v?.window || !v.park) return null;
     const startMs = Date.parse(v.window.start);
     const endMs = Date.parse(v.window.end);
@@ -94,13 +87,13 @@ export class ParkApi {
   }
 
   /** Active alarms. The REST answer adds an ISO `t`; `tsMs` is derived from it when missing. */
-  async alarms(parkId: string): Promise<Alarm[]> {
-    const list = await getJson<Array<Alarm & { t?: string }>>(`${park(parkId)}/alarms`);
+  async alarms(parkId: string, signal?: AbortSignal): Promise<Alarm[]> {
+    const list = await getJson<Array<Alarm & { t?: string }>>(`${park(parkId)}/alarms`, signal);
     return (Array.isArray(list) ? list : []).map((a) => ({ ...a, parkId: a.parkId ?? parkId, tsMs: Number.isFinite(a.tsMs) ? a.tsMs : Date.parse(a.t ?? '') }));
   }
 
-  kpis(parkId: string): Promise<ParkKpis> {
-    return getJson(`${park(parkId)}/kpis?period=day`);
+  kpis(parkId: string, signal?: AbortSignal): Promise<ParkKpis> {
+    return getJson(`${park(parkId)}/kpis?period=day`, signal);
   }
 
   /** One metric over [from, to]; no building = park scope. */

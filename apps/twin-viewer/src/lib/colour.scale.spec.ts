@@ -1,3 +1,4 @@
+import { ALARM_THRESHOLDS, severityOf, type AlarmRule } from '@park/metrics';
 import {
   bandOf,
   COLOUR_MODES,
@@ -12,6 +13,7 @@ import {
   SCALES,
   STATUS_VALUE,
   WARN_HEX,
+  type ColourMode,
 } from './colour.scale';
 
 describe('colour scales', () => {
@@ -54,6 +56,33 @@ describe('colour scales', () => {
     ['carbon', 500, '#311b92'],
   ] as const)('%s %p → %s', (mode, value, hex) => {
     expect(colourHex(SCALES[mode], value)).toBe(hex);
+  });
+
+  // The same bounds as the gateway's alarm rules, read from the same table:
+  // a sweep across each rule's thresholds must give the alarm colour exactly
+  // where `severityOf` (libs/metrics, the rule evaluation) gives that severity.
+  it.each<[ColourMode, AlarmRule]>([
+    ['load', 'demand'],
+    ['occupancy', 'crowding'],
+    ['co2', 'co2'],
+    ['sensors', 'offline'],
+  ])('%s bands turn warn/critical where the %s rule does', (mode, rule) => {
+    const t = ALARM_THRESHOLDS[rule];
+    const probes = [t.warn, t.critical].flatMap((x) => [x * 0.5, x - 1e-6 * x, x, x + 1e-6 * x, x * 1.5]);
+    for (const value of probes) {
+      const b = bandOf(SCALES[mode], value);
+      const shown = b?.from === CRITICAL_HEX ? 'critical' : b?.from === WARN_HEX ? 'warn' : undefined;
+      expect([value, shown]).toEqual([value, severityOf(value, t)]);
+    }
+  });
+
+  it.each<[ColourMode, string[]]>([
+    ['load', ['> 100 % over contract', '90–100 % (warn)', '0–90 %', 'no data']],
+    ['occupancy', ['> 120 % crowded', '100–120 % (warn)', '0–100 %', 'no data']],
+    ['co2', ['> 1500', '1000–1500 over limit', '800–1000', '< 800 good', 'no data']],
+    ['sensors', ['90–100 %', '50–90 % (warn)', '< 50 %', 'no data']],
+  ])('labels the %s legend with the contract §6 bounds', (mode, labels) => {
+    expect(legendOf(SCALES[mode]).entries.map((e) => e.label)).toEqual(labels);
   });
 
   it('interpolates inside a band', () => {

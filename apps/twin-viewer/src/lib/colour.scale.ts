@@ -7,8 +7,11 @@
  * whose upper bound admits it; inside a band the colour is interpolated from
  * `from` to `to`. The warn and critical bands use the same bounds and the same
  * comparison (`>` or `<`) as the alarm rules, so a building turns amber or red
- * exactly when the matching alarm would fire on the same value.
+ * exactly when the matching alarm would fire on the same value: the bounds are
+ * read from `ALARM_THRESHOLDS` of `@park/metrics`, the table the gateway's
+ * alarm rules use, never copied here.
  */
+import { ALARM_THRESHOLDS, type RuleThresholds } from '@park/metrics';
 
 /** What the buildings are coloured by. */
 export type ColourMode = 'load' | 'carbon' | 'occupancy' | 'co2' | 'sensors' | 'status';
@@ -62,6 +65,21 @@ export interface ColourScale {
 const band = (upTo: number, inclusive: boolean, from: string, to: string, label: string): ColourBand => ({ upTo, inclusive, from, to, label });
 
 /**
+ * Whether a band that ends at an alarm threshold admits the threshold itself:
+ * an `above` rule fires on value > threshold, so the threshold is still below
+ * the alarm; a `below` rule fires on value < threshold, so it is not.
+ */
+const belowAlarm = (t: RuleThresholds): boolean => t.direction === 'above';
+
+/** 0.9 → "90", for band labels. */
+const pct = (ratio: number): string => String(Math.round(ratio * 100));
+
+/** The usual "good indoor air" target, ppm: a colour step only, no alarm (contract §6 starts at the limit). */
+const CO2_GOOD_PPM = 800;
+
+const { demand, crowding, co2, offline } = ALARM_THRESHOLDS;
+
+/**
  * Status categories are encoded as numbers so one code path colours every
  * mode: 0 ok, 1 warn, 2 critical.
  */
@@ -69,7 +87,7 @@ export const STATUS_VALUE = { ok: 0, warn: 1, critical: 2 } as const;
 
 /** The scales, by mode. */
 export const SCALES: Readonly<Record<ColourMode, ColourScale>> = {
-  // contract §6 `demand`: warn load > 0.9 × contracted, critical > contracted.
+  // contract §6 `demand`: warn load > 0.9 × contracted, critical > contracted (values are shares of contractedKw).
   load: {
     mode: 'load',
     name: 'Load vs contract',
@@ -77,9 +95,9 @@ export const SCALES: Readonly<Record<ColourMode, ColourScale>> = {
     unit: '% of contracted kW',
     min: 0,
     bands: [
-      band(0.9, true, '#26a69a', '#d4e157', '0–90 %'),
-      band(1.0, true, WARN_HEX, WARN_HEX, '90–100 % (warn)'),
-      band(Infinity, true, CRITICAL_HEX, CRITICAL_HEX, '> 100 % over contract'),
+      band(demand.warn, belowAlarm(demand), '#26a69a', '#d4e157', `0–${pct(demand.warn)} %`),
+      band(demand.critical, belowAlarm(demand), WARN_HEX, WARN_HEX, `${pct(demand.warn)}–${pct(demand.critical)} % (warn)`),
+      band(Infinity, true, CRITICAL_HEX, CRITICAL_HEX, `> ${pct(demand.critical)} % over contract`),
     ],
   },
   // No alarm rule: a sequential scale that stays clear of the alarm colours.
@@ -104,9 +122,9 @@ export const SCALES: Readonly<Record<ColourMode, ColourScale>> = {
     unit: '% of capacity',
     min: 0,
     bands: [
-      band(1.0, true, '#e3f2fd', '#1e88e5', '0–100 %'),
-      band(1.2, true, WARN_HEX, WARN_HEX, '100–120 % (warn)'),
-      band(Infinity, true, CRITICAL_HEX, CRITICAL_HEX, '> 120 % crowded'),
+      band(crowding.warn, belowAlarm(crowding), '#e3f2fd', '#1e88e5', `0–${pct(crowding.warn)} %`),
+      band(crowding.critical, belowAlarm(crowding), WARN_HEX, WARN_HEX, `${pct(crowding.warn)}–${pct(crowding.critical)} % (warn)`),
+      band(Infinity, true, CRITICAL_HEX, CRITICAL_HEX, `> ${pct(crowding.critical)} % crowded`),
     ],
   },
   // GB/T 18883-2022: 1000 ppm is the indoor limit (contract §6 `co2` warn),
@@ -118,10 +136,10 @@ export const SCALES: Readonly<Record<ColourMode, ColourScale>> = {
     unit: 'ppm',
     min: 400,
     bands: [
-      band(800, false, OK_HEX, OK_HEX, '< 800 good'),
-      band(1000, true, '#9ccc65', '#fdd835', '800–1000'),
-      band(1500, true, WARN_HEX, '#f4511e', '1000–1500 over limit'),
-      band(Infinity, true, CRITICAL_HEX, CRITICAL_HEX, '> 1500'),
+      band(CO2_GOOD_PPM, false, OK_HEX, OK_HEX, `< ${CO2_GOOD_PPM} good`),
+      band(co2.warn, belowAlarm(co2), '#9ccc65', '#fdd835', `${CO2_GOOD_PPM}–${co2.warn}`),
+      band(co2.critical, belowAlarm(co2), WARN_HEX, '#f4511e', `${co2.warn}–${co2.critical} over limit`),
+      band(Infinity, true, CRITICAL_HEX, CRITICAL_HEX, `> ${co2.critical}`),
     ],
   },
   // contract §6 `offline`: warn ratio < 0.9, critical < 0.5.
@@ -132,9 +150,9 @@ export const SCALES: Readonly<Record<ColourMode, ColourScale>> = {
     unit: '% online',
     min: 0,
     bands: [
-      band(0.5, false, CRITICAL_HEX, CRITICAL_HEX, '< 50 %'),
-      band(0.9, false, WARN_HEX, WARN_HEX, '50–90 % (warn)'),
-      band(1, true, '#9ccc65', OK_HEX, '90–100 %'),
+      band(offline.critical, belowAlarm(offline), CRITICAL_HEX, CRITICAL_HEX, `< ${pct(offline.critical)} %`),
+      band(offline.warn, belowAlarm(offline), WARN_HEX, WARN_HEX, `${pct(offline.critical)}–${pct(offline.warn)} % (warn)`),
+      band(1, true, '#9ccc65', OK_HEX, `${pct(offline.warn)}–100 %`),
     ],
   },
   status: {

@@ -8,7 +8,7 @@
  * Pure and DOM-free. The state is replaced, never mutated, so views can tell
  * what changed by identity.
  */
-import type { Alarm, AlarmRule, LiveMessage, NowState, ParkVitals, Severity, VitalStatus } from '@park/metrics';
+import { worstStatus, type Alarm, type AlarmRule, type LiveMessage, type NowState, type ParkVitals, type Severity, type VitalStatus } from '@park/metrics';
 
 /** The live stream's socket, as the page sees it. */
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -204,13 +204,6 @@ export function isStale(state: TwinState, clockMs: number, limitMs = STALE_AFTER
   return state.nowAtMs === null || clockMs - state.nowAtMs > limitMs;
 }
 
-const RANK: Record<VitalStatus, number> = { ok: 0, warn: 1, critical: 2 };
-
-/** Worst of two statuses. */
-export function worse(a: VitalStatus, b: VitalStatus): VitalStatus {
-  return RANK[b] > RANK[a] ? b : a;
-}
-
 /**
  * A building's status (contract §6: the worst active alarm in scope): from
  * the active alarms once they are known, else from the last window's
@@ -221,7 +214,7 @@ export function buildingStatus(state: TwinState, buildingId: string): VitalStatu
   // for-in, not Object.values: called per building per message, it must not allocate.
   for (const k in state.active) {
     const a = state.active[k];
-    if (a.building === buildingId) s = worse(s ?? 'ok', a.severity);
+    if (a.building === buildingId) s = worstStatus(s ?? 'ok', a.severity);
   }
   return s;
 }

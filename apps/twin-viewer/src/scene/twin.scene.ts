@@ -12,7 +12,9 @@
  * Rendering is on demand: a frame is drawn when something asked for it
  * (colours, camera, hover, resize), and at a throttled rate while an alarm
  * pulses. Scratch objects live at module scope; the frame loop allocates
- * nothing.
+ * nothing. `dispose()` gives back everything the scene took: the GPU's
+ * geometries, materials (programs) and texture, the WebGL context, the
+ * canvas, the observers and the pending frame.
  */
 import {
   BufferAttribute,
@@ -21,9 +23,11 @@ import {
   DataTexture,
   Fog,
   GridHelper,
+  Line,
   LineBasicMaterial,
   LineLoop,
   LineSegments,
+  Material,
   Mesh,
   MeshBasicMaterial,
   NearestFilter,
@@ -59,6 +63,14 @@ export interface ScreenPoint {
 /** Alarm highlight of a building. */
 export type AlarmLevel = 0 | 1 | 2;
 
+/** What the renderer holds on the GPU (three.js `renderer.info`): all 0 after `dispose()`. */
+export interface GpuMemory {
+  geometries: number;
+  textures: number;
+  /** Linked shader programs. */
+  programs: number;
+}
+
 const STATE_WIDTH = 256;
 const FOV_DEG = 40;
 const PULSE_PERIOD_MS = 1400;
@@ -83,6 +95,8 @@ interface Flight {
 export class TwinScene {
   readonly canvas: HTMLCanvasElement;
   readonly buildingCount: number;
+  /** Buildings with at least a wall or a roof to draw. */
+  readonly drawnBuildingCount: number;
   /** Frames drawn, CPU time of the last render call, time (performance.now) of the first frame. */
   readonly stats = { renders: 0, lastRenderMs: 0, firstFrameAt: 0 };
   /** Called after a frame in which the camera or the canvas size changed (labels follow). */
@@ -101,6 +115,8 @@ export class TwinScene {
   private alarmCount = 0;
   private overview!: Framing;
   private frameRequested = false;
+  private frameId = 0;
+  private disposed = false;
   private pulseTimer: ReturnType<typeof setTimeout> | undefined;
   private textureDirty = true;
   private viewChanged = true;
@@ -133,6 +149,7 @@ export class TwinScene {
     host.appendChild(this.canvas);
 
     this.buildingCount = geometry.slots.length;
+    this.drawnBuildingCount = geometry.slots.filter((slot) => slot.vertexCount > 0).length;
     const rows = Math.max(1, Math.ceil(this.buildingCount / STATE_WIDTH));
     this.state = new Uint8Array(STATE_WIDTH * rows * 4);
     this.alarmLevels = new Uint8Array(this.buildingCount);
@@ -301,9 +318,9 @@ export class TwinScene {
   }
 
   requestRender(): void {
-    if (this.frameRequested) return;
+    if (this.frameRequested || this.disposed) return;
     this.frameRequested = true;
-    requestAnimationFrame(this.frame);
+    this.frameId = requestAnimationFrame(this.frame);
   }
 
   private readonly frame = (timeMs: number): void => {
@@ -462,10 +479,43 @@ export class TwinScene {
     return { width: this.width, height: this.height };
   }
 
+  /** GPU resources the renderer holds now (the test hook's `gpuMemory`). */
+  gpuMemory(): GpuMemory {
+    const { memory, programs } = this.renderer.info;
+    return { geometries: memory.geometries, textures: memory.textures, programs: programs?.length ?? 0 };
+  }
+
+  /**
+   * Stops drawing and releases everything: no frame or pulse timer runs
+   * afterwards, every geometry, material and texture is disposed (three.js
+   * frees GPU memory only on an explicit `dispose()`), then the renderer and
+   * its WebGL context (browsers allow a page only a few live contexts), and
+   * the canvas leaves the page. Idempotent.
+   */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    cancelAnimationFrame(this.frameId);
+    this.frameRequested = false;
     clearTimeout(this.pulseTimer);
+    this.pulseTimer = undefined;
     this.resizeObserver.disconnect();
     this.controls.dispose();
+    this.onViewChange = () => undefined;
+    // Each once: the land's outline shares the land's geometry.
+    const geometries = new Set<BufferGeometry>();
+    const materials = new Set<Material>();
+    this.scene.traverse((o) => {
+      if (!(o instanceof Mesh || o instanceof Line)) return;
+      geometries.add(o.geometry);
+      for (const m of Array.isArray(o.material) ? o.material : [o.material]) materials.add(m);
+    });
+    for (const g of geometries) g.dispose();
+    for (const m of materials) m.dispose();
+    this.stateTexture.dispose();
+    this.scene.clear();
     this.renderer.dispose();
+    this.renderer.forceContextLoss();
+    this.canvas.remove();
   }
 }

@@ -7,7 +7,7 @@
 import type { BuildingModel } from '@park/telemetry';
 import { RULE_LABEL, activeCounts, type AlarmEntry, type TwinState } from '../lib/live.reducer';
 import { formatClock, formatNumber } from '../lib/units.format';
-import { h, setText } from './dom';
+import { h, setText } from './dom.helpers';
 
 export class AlarmPanelView {
   private readonly list: HTMLOListElement;
@@ -17,7 +17,7 @@ export class AlarmPanelView {
   private readonly rows = new Map<string, HTMLLIElement>();
 
   constructor(
-    root: HTMLElement,
+    private readonly root: HTMLElement,
     private readonly buildings: ReadonlyMap<string, BuildingModel>,
     private readonly select: (buildingId: string) => void,
   ) {
@@ -54,6 +54,11 @@ export class AlarmPanelView {
         this.rows.delete(k);
       }
     }
+  }
+
+  dispose(): void {
+    this.root.replaceChildren();
+    this.rows.clear();
   }
 
   private row(e: AlarmEntry): HTMLLIElement {

@@ -5,7 +5,7 @@
  * between entries, Enter or Space selects.
  */
 import type { BuildingModel } from '@park/telemetry';
-import { h, setText } from './dom';
+import { h, setText } from './dom.helpers';
 
 interface Row {
   button: HTMLButtonElement;
@@ -19,9 +19,10 @@ export class BuildingListView {
   private selected = -1;
   /** Rows on screen: only they are refreshed on each live update (a 500-building park scrolls). */
   private readonly onScreen: Uint8Array;
+  private readonly observer: IntersectionObserver;
 
   constructor(
-    root: HTMLElement,
+    private readonly root: HTMLElement,
     buildings: readonly BuildingModel[],
     private readonly select: (index: number) => void,
     private readonly hover: (index: number) => void,
@@ -39,6 +40,7 @@ export class BuildingListView {
       },
       { root, rootMargin: '200px 0px' },
     );
+    this.observer = io;
     const list = h('ul', { class: 'building-list', 'aria-label': 'Buildings' });
     buildings.forEach((b, i) => {
       const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
@@ -61,6 +63,11 @@ export class BuildingListView {
       io.observe(button);
     });
     root.append(h('h2', { class: 'panel-title' }, 'Buildings ', h('span', { class: 'badge' }, String(buildings.length))), list);
+  }
+
+  dispose(): void {
+    this.observer.disconnect();
+    this.root.replaceChildren();
   }
 
   private key(e: KeyboardEvent, i: number): void {

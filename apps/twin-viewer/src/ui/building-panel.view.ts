@@ -3,13 +3,14 @@
  * is now (`now`), its last closed window (vitals) and its last 24 h from the
  * history API at 15-minute resolution.
  */
+import { CO2_LIMIT_PPM } from '@park/metrics';
 import type { BuildingModel } from '@park/telemetry';
 import type { ParkApi } from '../api/park.api';
 import { metricValue } from '../lib/building.metric';
 import { SCALES, colourHex } from '../lib/colour.scale';
 import { RULE_LABEL, buildingStatus, type TwinState } from '../lib/live.reducer';
 import { formatClock, formatKgCo2e, formatKw, formatKwh, formatNumber, formatPercent, formatPpm, UNKNOWN } from '../lib/units.format';
-import { h, setText } from './dom';
+import { h, setText } from './dom.helpers';
 import { renderChart, type ChartSpec } from './history-chart.view';
 
 const DAY_MS = 24 * 3_600_000;
@@ -133,6 +134,12 @@ export class BuildingPanelView {
     this.abort?.abort();
   }
 
+  /** Closes the panel, cancels its history requests and empties it. */
+  dispose(): void {
+    this.close();
+    this.root.replaceChildren();
+  }
+
   /** Refreshes the live figures; reloads the charts when a new window closed and the last load is old enough. */
   update(state: TwinState): void {
     const b = this.building;
@@ -182,7 +189,7 @@ export class BuildingPanelView {
       { metric: 'energy_kwh', title: 'Grid energy', unit: 'kWh' },
       { metric: 'carbon_kgco2e', title: 'Carbon', unit: 'kg CO₂e' },
       { metric: 'occupancy', title: 'Occupancy', unit: 'people', reference: b.capacity > 0 ? { value: b.capacity, label: 'capacity' } : undefined },
-      { metric: 'co2_ppm_avg', title: 'Indoor CO₂ (avg)', unit: 'ppm', reference: { value: 1000, label: 'GB/T 18883 limit' } },
+      { metric: 'co2_ppm_avg', title: 'Indoor CO₂ (avg)', unit: 'ppm', reference: { value: CO2_LIMIT_PPM, label: 'GB/T 18883 limit' } },
     ];
   }
 

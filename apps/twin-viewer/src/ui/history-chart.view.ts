@@ -5,7 +5,7 @@
  */
 import { layoutChart, parseHistory, type ChartBox, type HistoryPoint } from '../lib/history.chart';
 import { formatClock, formatNumber } from '../lib/units.format';
-import { h, s } from './dom';
+import { h, s } from './dom.helpers';
 
 const BOX: ChartBox = { width: 320, height: 112, left: 44, right: 8, top: 8, bottom: 18 };
 const HOUR = 3_600_000;

@@ -3,11 +3,12 @@
  * is the load now, how much CO2e did we emit today, which sensors went
  * silent"). Live figures from `now`; today's totals from the KPI endpoint.
  */
+import { ALARM_THRESHOLDS } from '@park/metrics';
 import type { ParkModel } from '@park/telemetry';
 import type { ParkKpis } from '../api/park.api';
 import { activeCounts, type TwinState } from '../lib/live.reducer';
 import { formatKgCo2e, formatKw, formatKwh, formatNumber, formatPercent, UNKNOWN } from '../lib/units.format';
-import { h, setText } from './dom';
+import { h, setText } from './dom.helpers';
 
 interface Card {
   root: HTMLElement;
@@ -56,11 +57,11 @@ export class HudView {
     this.root.classList.toggle('is-stale', stale);
     setText(c.load.value, formatKw(p?.grid_kw));
     setText(c.load.sub, p && this.contractedKw > 0 ? `${formatPercent(p.grid_kw / this.contractedKw)} of ${formatKw(this.contractedKw)} contracted` : '');
-    c.load.root.classList.toggle('is-critical', !!p && p.grid_kw > this.contractedKw);
+    c.load.root.classList.toggle('is-critical', !!p && p.grid_kw > ALARM_THRESHOLDS.demand.critical * this.contractedKw);
 
     const k = this.kpis;
     setText(c.energy.value, formatKwh(k?.energy_kwh));
-    setText(c.energy.sub, this.kpiError ? 'unavailable' : k?.peak_kw !== undefined ? `peak ${formatKw(k.peak_kw)}` : 'grid import since midnight');
+    setText(c.energy.sub, this.kpiError ? 'unavailable' : k ? `peak ${formatKw(k.peak_demand_kw)}` : 'grid import since midnight');
     setText(c.carbon.value, formatKgCo2e(k?.carbon_kgco2e));
     setText(c.carbon.sub, this.kpiError ? 'unavailable' : 'grid + direct emissions');
     c.energy.root.title = c.carbon.root.title = this.kpiError ?? '';
@@ -74,12 +75,17 @@ export class HudView {
 
     setText(c.sensors.value, p ? `${formatNumber(p.sensors_online)} / ${formatNumber(p.sensors_total)}` : UNKNOWN);
     setText(c.sensors.sub, p && p.sensors_total > 0 ? `${formatPercent(p.sensors_online / p.sensors_total)} reporting` : '');
-    c.sensors.root.classList.toggle('is-warn', !!p && p.sensors_total > 0 && p.sensors_online / p.sensors_total < 0.9);
+    c.sensors.root.classList.toggle('is-warn', !!p && p.sensors_total > 0 && p.sensors_online / p.sensors_total < ALARM_THRESHOLDS.offline.warn);
 
     const n = activeCounts(state);
     setText(c.alarms.value, state.alarmsKnown ? String(n.total) : UNKNOWN);
     setText(c.alarms.sub, n.total > 0 ? `${n.critical} critical · ${n.warn} warn` : state.alarmsKnown ? 'all clear' : '');
     c.alarms.root.classList.toggle('is-critical', n.critical > 0);
     c.alarms.root.classList.toggle('is-warn', n.critical === 0 && n.warn > 0);
+  }
+
+  dispose(): void {
+    this.root.replaceChildren();
+    this.root.classList.remove('is-stale');
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { TwinScene } from '../scene/twin.scene';
 import type { BuildingSlot } from '../lib/park.geometry';
-import { h, setText } from './dom';
+import { h, setText } from './dom.helpers';
 
 export const LABEL_LIMIT = 60;
 const GAP_PX = 10;
@@ -61,6 +61,14 @@ export class LabelsView {
       this.labels.push({ root: el, box, name, value, nameW: 0, rect: { x: 0, y: 0, w: 0, h: 0 }, placed: false, priority: 0 });
       this.order.push(i);
     });
+  }
+
+  /** Removes the labels from the page. */
+  dispose(): void {
+    this.enabled = false;
+    this.labels.length = 0;
+    this.root.replaceChildren();
+    this.root.hidden = false;
   }
 
   /** Whether labels can be shown at all for this park. */

@@ -16,23 +16,30 @@ export interface RuleThresholds {
 }
 
 /**
- * Contract §6 thresholds of a rule for a building. `demand` does not apply to
- * a building without a contracted capacity (contractedKw <= 0): any load
- * would be "critical" and say nothing.
+ * The alarm table of contract §6, written once: the alarm rules below and
+ * the viewer's colour bands both read it. Values are in the unit of the
+ * vital sign the rule watches ({@link ruleValue}), except `demand`, whose
+ * thresholds are shares of the building's `contractedKw` (0.9 = 90 % of it).
+ */
+export const ALARM_THRESHOLDS: Readonly<Record<AlarmRule, Readonly<RuleThresholds>>> = {
+  demand: { direction: 'above', warn: 0.9, critical: 1.0 },
+  co2: { direction: 'above', warn: CO2_LIMIT_PPM, critical: CO2_CRITICAL_PPM },
+  crowding: { direction: 'above', warn: 1.0, critical: 1.2 },
+  offline: { direction: 'below', warn: 0.9, critical: 0.5 },
+};
+
+/**
+ * Contract §6 thresholds of a rule for a building ({@link ALARM_THRESHOLDS},
+ * `demand` scaled to its contracted kW). `demand` does not apply to a
+ * building without a contracted capacity (contractedKw <= 0): any load would
+ * be "critical" and say nothing.
  */
 export function ruleThresholds(rule: AlarmRule, building: BuildingModel): RuleThresholds | undefined {
-  switch (rule) {
-    case 'demand':
-      return building.contractedKw > 0
-        ? { direction: 'above', warn: 0.9 * building.contractedKw, critical: building.contractedKw }
-        : undefined;
-    case 'co2':
-      return { direction: 'above', warn: CO2_LIMIT_PPM, critical: CO2_CRITICAL_PPM };
-    case 'crowding':
-      return { direction: 'above', warn: 1.0, critical: 1.2 };
-    case 'offline':
-      return { direction: 'below', warn: 0.9, critical: 0.5 };
-  }
+  const t = ALARM_THRESHOLDS[rule];
+  if (rule !== 'demand') return { ...t };
+  return building.contractedKw > 0
+    ? { direction: t.direction, warn: t.warn * building.contractedKw, critical: t.critical * building.contractedKw }
+    : undefined;
 }
 
 /** The vital sign a rule watches; undefined when the window has no value for it. */
@@ -87,21 +94,21 @@ export function alarmMessage(
         return raised ? `Load ${fmt(value)} kW exceeds contracted ${c} kW` : `Load ${fmt(value)} kW back within contracted ${c} kW`;
       }
       return raised
-        ? `Load ${fmt(value)} kW exceeds 90% of contracted ${c} kW`
-        : `Load ${fmt(value)} kW back below 90% of contracted ${c} kW`;
+        ? `Load ${fmt(value)} kW exceeds ${pct(ALARM_THRESHOLDS.demand.warn)} of contracted ${c} kW`
+        : `Load ${fmt(value)} kW back below ${pct(ALARM_THRESHOLDS.demand.warn)} of contracted ${c} kW`;
     }
     case 'co2': {
       const limit = severity === 'critical' ? `${CO2_CRITICAL_PPM} ppm` : `${CO2_LIMIT_PPM} ppm (GB/T 18883-2022)`;
       return raised ? `Mean CO2 ${fmt(value)} ppm exceeds ${limit}` : `Mean CO2 ${fmt(value)} ppm back at or below ${limit}`;
     }
     case 'crowding': {
-      const limit = severity === 'critical' ? '120%' : '100%';
+      const limit = pct(ALARM_THRESHOLDS.crowding[severity]);
       return raised
         ? `Occupancy ${pct(value)} of capacity ${building.capacity} exceeds ${limit}`
         : `Occupancy ${pct(value)} of capacity ${building.capacity} back at or below ${limit}`;
     }
     case 'offline': {
-      const limit = severity === 'critical' ? '50%' : '90%';
+      const limit = pct(ALARM_THRESHOLDS.offline[severity]);
       return raised ? `Only ${pct(value)} of sensors online (below ${limit})` : `${pct(value)} of sensors online again (at least ${limit})`;
     }
   }
