@@ -45,7 +45,7 @@ export class VitalsController {
   }
 
   @Get('kpis')
-  @ApiOperation({ summary: 'KPIs of the current day, month or year in park time (the model's timeZone, default Asia/Shanghai): energy, carbon, peak demand, renewable share, EUI, carbon intensity, per person, output per km² against the plan target.' })
+  @ApiOperation({ summary: 'KPIs of the current day, month or year in park time (the model timeZone, default Asia/Shanghai): energy, carbon, peak demand, renewable share, EUI, carbon intensity, per person, output per km² against the plan target.' })
   @ApiQuery({ name: 'period', required: false, enum: ['day', 'month', 'year'] })
   @ApiQuery({ name: 'building', required: false })
   kpis(@Param('park') park: string, @Query('period') period?: string, @Query('building') building?: string) {
