@@ -3,3 +3,4 @@ export * from './lib/topic';
 export * from './lib/payload';
 export * from './lib/park-model';
 export * from './lib/park-time';
+export * from './lib/time-arg';

@@ -9,8 +9,8 @@
  * VITALS_WINDOW_MS). Times: ISO 8601, epoch ms, or relative like -2h, -30m,
  * -7d, now.
  */
+import { parseTimeArg } from '@park/telemetry';
 import { ConfigError, loadConfig } from '../config/gateway-config';
-import { parseTimeArg } from '../config/time-arg';
 import { loadParks } from '../park/park-model.loader';
 import { InfluxHttpClient } from '../influx/influx-http.client';
 import { recomputeRange } from './vitals-recompute';
