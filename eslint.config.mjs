@@ -4,7 +4,9 @@ import tseslint from 'typescript-eslint';
 
 // The dependency graph is the architecture (docs/architecture.md): telemetry
 // depends on nothing of ours, metrics only on telemetry, apps on libs; the
-// viewer never imports NestJS, the gateway never imports three.
+// viewer never imports NestJS, the gateway never imports three; the park
+// simulator is a lib (park model in, readings out, on telemetry only) and an
+// app (command line, MQTT) that the gateway never imports.
 const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default [
@@ -27,6 +29,8 @@ export default [
             { sourceTag: 'scope:telemetry', onlyDependOnLibsWithTags: [], bannedExternalImports: ['rxjs'] },
             { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: ['scope:telemetry'], bannedExternalImports: ['rxjs'] },
             { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:telemetry', 'scope:metrics'], bannedExternalImports: ['three', 'three/*'] },
+            { sourceTag: 'scope:park-sim', onlyDependOnLibsWithTags: ['scope:telemetry'], bannedExternalImports: ['rxjs'] },
+            { sourceTag: 'scope:park-sim-app', onlyDependOnLibsWithTags: ['scope:telemetry', 'scope:park-sim'], bannedExternalImports: ['@nestjs/*', 'three', 'three/*', 'aedes', '@influxdata/*'] },
             { sourceTag: 'scope:viewer', onlyDependOnLibsWithTags: ['scope:telemetry', 'scope:metrics'], bannedExternalImports: ['@nestjs/*', 'aedes', 'mqtt', '@influxdata/*'] },
           ],
         },
@@ -61,6 +65,20 @@ export default [
         { object: 'performance', property: 'now', message: 'libs/metrics is pure: time comes from readings or the caller' },
       ],
       'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'libs/metrics is pure: new Date() reads the clock; pass the time in' }],
+    },
+  },
+  // libs/park-sim has no clock of its own either: its time is the simulated
+  // clock the caller steps (`stepUntil`), so a seed and a start replay a run.
+  {
+    files: ['libs/park-sim/src/**/*.ts'],
+    ignores: ['libs/park-sim/src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'libs/park-sim is pure: time comes from the caller (stepUntil)' },
+        { object: 'performance', property: 'now', message: 'libs/park-sim is pure: time comes from the caller (stepUntil)' },
+      ],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'libs/park-sim is pure: new Date() reads the clock; pass the time in' }],
     },
   },
 ];

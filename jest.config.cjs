@@ -18,6 +18,7 @@ const common = {
     '^@park/telemetry/testing$': '<rootDir>/libs/telemetry/src/testing.ts',
     '^@park/telemetry$': '<rootDir>/libs/telemetry/src/index.ts',
     '^@park/metrics$': '<rootDir>/libs/metrics/src/index.ts',
+    '^@park/park-sim$': '<rootDir>/libs/park-sim/src/index.ts',
   },
   // aedes 1.x is ESM-only; SWC turns it into CommonJS like our own code.
   transformIgnorePatterns: ['/node_modules/(?!aedes/)'],

@@ -247,7 +247,7 @@ async function startGateway() {
 
 function startSimulator() {
   const args = [
-    ...TSX, 'apps/gateway/src/sim/sim.main.ts',
+    ...TSX, 'apps/park-sim/src/sim.main.ts',
     '--url', mqttUrl,
     '--credentials', simCredentialFile,
     '--seed', '42',

@@ -15,9 +15,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MqttClient } from 'mqtt';
+import { ParkSimulator, SimMessage, TruthWindow } from '@park/park-sim';
 import { ParkModel } from '@park/telemetry';
-import { ParkSimulator, SimMessage } from '../../apps/gateway/src/sim/park-sim';
-import { TruthWindow } from '../../apps/gateway/src/sim/ground-truth';
 import { processes } from '../support/deploy';
 import { Gateway, startGateway } from '../support/gateway';
 import { connectDevice, getJson, metric } from '../support/mqtt';

@@ -1,5 +1,5 @@
-import { NO_FAULTS } from './faults';
-import { DEFAULT_IN_FLIGHT, DEFAULT_MQTT_URL, DEFAULT_PARK_MODEL, parseSimArgs, SIM_USAGE } from './sim-options';
+import { NO_FAULTS } from '@park/park-sim';
+import { DEFAULT_IN_FLIGHT, DEFAULT_MQTT_URL, DEFAULT_PARK_MODEL, parseSimArgs, SIM_USAGE } from './sim.options';
 
 const NOW = Date.parse('2025-11-26T10:00:00Z');
 const parse = (argv: string[], env: Record<string, string> = {}) => parseSimArgs(argv, env, NOW, () => 4242);

@@ -1,8 +1,9 @@
 import { MAX_PAYLOAD_BYTES, parsePayload, parseTopic } from '@park/telemetry';
 import { batchMessages } from './message-batch';
-import { SimMessage } from './park-sim';
+import { SimMessage } from './park.simulator';
 
 const T0 = 1_764_201_600_000;
+const utf8 = new TextEncoder();
 const msg = (sensor: string, i: number, kind: SimMessage['kind'] = 'reading'): SimMessage => ({
   topic: `park/p/b/energy/${sensor}`,
   payload: kind === 'malformed' ? '{"ts":' : JSON.stringify({ ts: T0 + i * 10_000, power_kw: 1234.567, energy_kwh: 12_345_678.123456 + i }),
@@ -46,8 +47,8 @@ describe('batchMessages', () => {
     const out = batchMessages(ms, 1000);
     expect(out.length).toBeGreaterThan(1);
     expect(out.reduce((a, o) => a + o.readings, 0)).toBe(1000);
-    out.forEach((o) => expect(Buffer.byteLength(o.payload)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES));
-    expect(Buffer.byteLength(out[0].payload)).toBeGreaterThan(MAX_PAYLOAD_BYTES - 100);
+    out.forEach((o) => expect(utf8.encode(o.payload).length).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES));
+    expect(utf8.encode(out[0].payload).length).toBeGreaterThan(MAX_PAYLOAD_BYTES - 100);
   });
 
   it('sends malformed payloads alone so they cannot spoil good readings', () => {

@@ -1,7 +1,6 @@
 import { testPark } from '@park/telemetry/testing';
-import { TruthWindow } from './ground-truth';
-import { ParkSimulator } from './park-sim';
-import { formatSummary, MessageSink, RunPlan, SimRunner } from './sim-runner';
+import { ParkSimulator, TruthWindow } from '@park/park-sim';
+import { formatSummary, MessageSink, RunPlan, SimRunner } from './sim.runner';
 
 const WALL0 = Date.parse('2025-11-26T02:00:00Z');
 

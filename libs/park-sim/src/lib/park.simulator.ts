@@ -1,7 +1,7 @@
 /**
  * The park simulator's engine: given a park model, a seed and a start time, it
  * generates the MQTT messages every sensor of the park sends up to a simulated
- * instant. No I/O and no wall clock: the command (sim.main.ts), the tests and
+ * instant. No I/O and no wall clock: the command (apps/park-sim), the tests and
  * the benchmarks drive it with `stepUntil`.
  *
  * Each sensor samples every `intervalS` from a seeded phase. Energy meters

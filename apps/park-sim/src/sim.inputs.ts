@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { duplicateParkIds, jsonSyntaxErrorText, ParkModel, parkModelFailureText, parseJsonText, parseParkModel } from '@park/telemetry';
-import { Scenario } from './scenarios';
+import { Scenario } from '@park/park-sim';
 
 /** A problem with the simulator's inputs; the command prints it and exits 2. */
 export class SimInputError extends Error {}

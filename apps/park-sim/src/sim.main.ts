@@ -6,11 +6,11 @@
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { MqttPublisher } from './mqtt-publisher';
-import { ParkSimulator } from './park-sim';
-import { checkScenarioTargets, loadParkModels, readCredentials, SimInputError } from './sim-inputs';
-import { parseSimArgs, SIM_USAGE } from './sim-options';
-import { formatSummary, SimRunner } from './sim-runner';
+import { ParkSimulator } from '@park/park-sim';
+import { MqttPublisher } from './mqtt.publisher';
+import { checkScenarioTargets, loadParkModels, readCredentials, SimInputError } from './sim.inputs';
+import { parseSimArgs, SIM_USAGE } from './sim.options';
+import { formatSummary, SimRunner } from './sim.runner';
 
 async function main(): Promise<number> {
   const nowMs = Date.now();

@@ -3,9 +3,8 @@
  * and the wall clock are passed in) so that every error message is tested;
  * reading files (park models, credentials) is left to sim.main.ts.
  */
+import { DEFAULT_LATE_MS, FaultRates, NO_FAULTS, parseFaultSpec, parseScenarios, Scenario, SCENARIO_EFFECTS, SCENARIO_KINDS } from '@park/park-sim';
 import { MAX_READINGS_PER_MESSAGE, parseTimeArg } from '@park/telemetry';
-import { DEFAULT_LATE_MS, FaultRates, NO_FAULTS, parseFaultSpec } from './faults';
-import { parseScenarios, Scenario, SCENARIO_EFFECTS, SCENARIO_KINDS } from './scenarios';
 
 /** The bundled demo park (contract §1: the default park model). */
 export const DEFAULT_PARK_MODEL = 'apps/gateway/parks/demo.park.json';

@@ -10,9 +10,7 @@
  * - either way, when the simulation is behind by more than one chunk it
  *   catches up chunk by chunk without sleeping.
  */
-import { ParkSimulator, SimStats } from './park-sim';
-import { TruthTotals, TruthWindow } from './ground-truth';
-import { batchMessages } from './message-batch';
+import { batchMessages, ParkSimulator, SimStats, TruthTotals, TruthWindow } from '@park/park-sim';
 
 /** Where a park's messages go (an MqttPublisher, or a fake in tests). */
 export interface MessageSink {

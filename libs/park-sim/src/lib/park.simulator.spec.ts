@@ -4,9 +4,9 @@ import { ParkModel, parsePayload, parseTopic, Reading } from '@park/telemetry';
 import { testPark } from '@park/telemetry/testing';
 import { WINDOW_MS } from './ground-truth';
 import { presenceFraction } from './load-profiles';
-import { ParkSimulator, SimMessage } from './park-sim';
+import { ParkSimulator, SimMessage } from './park.simulator';
 
-const demo: ParkModel = JSON.parse(fs.readFileSync(path.join(__dirname, '../../parks/demo.park.json'), 'utf8'));
+const demo: ParkModel = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../../apps/gateway/parks/demo.park.json'), 'utf8'));
 /** Wednesday 26 November 2025, 09:00 in Shanghai. */
 const WED_9H = Date.parse('2025-11-26T09:00:00+08:00');
 const HOUR = 3_600_000;

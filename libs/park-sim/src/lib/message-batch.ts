@@ -3,8 +3,8 @@
  * up to 1000 readings of the same sensor, at most 64 KiB), the way an edge
  * device uploads what it buffered. Pure; used by the command in backfill.
  */
-import { MAX_PAYLOAD_BYTES, MAX_READINGS_PER_MESSAGE } from '@park/telemetry';
-import { SimMessage } from './park-sim';
+import { MAX_PAYLOAD_BYTES, MAX_READINGS_PER_MESSAGE, utf8Length } from '@park/telemetry';
+import { SimMessage } from './park.simulator';
 
 /** One MQTT publish: a single message or an array of readings. */
 export interface OutgoingMessage {
@@ -37,7 +37,7 @@ export function batchMessages(messages: readonly SimMessage[], maxReadings: numb
       out.push({ topic: m.topic, payload: m.payload, readings: 0 });
       continue;
     }
-    const bytes = Buffer.byteLength(m.payload) + 1; // + the comma or bracket
+    const bytes = utf8Length(m.payload) + 1; // + the comma or bracket
     let b = open.get(m.topic);
     if (b && (b.parts.length >= limit || b.bytes + bytes > maxBytes)) {
       close(m.topic);
