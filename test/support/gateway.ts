@@ -16,7 +16,7 @@ export interface GatewayOptions {
   /**
    * Environment on top of the test defaults: HOST=127.0.0.1, free HTTP_PORT
    * and MQTT_PORT, INFLUX_URL of the shared server, a fresh INFLUX_DB
-   * (`gw_<pid>_<run>_<n>`, created by the gateway), SPOOL_DIR and
+   * (`gw_<pid>_<run>_<n>`, created by the gateway), WAL_DIR and
    * DEVICE_CREDENTIALS in fresh `.data/test-*` folders, MQTT_AUTH=off,
    * LOG_LEVEL=info. A value of undefined removes the variable.
    */
@@ -39,7 +39,7 @@ export interface Gateway {
   wsUrl: string;
   /** The live stream: ws://127.0.0.1:HTTP_PORT/api/live. */
   liveUrl: string;
-  /** The full environment it runs with (INFLUX_DB, SPOOL_DIR, ...). */
+  /** The full environment it runs with (INFLUX_DB, WAL_DIR, ...). */
   env: Record<string, string>;
   logFile: string;
   /** The gateway process; changes on restart(). */
@@ -73,7 +73,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     MQTT_PORT: String(await ports.freePort(host)),
     INFLUX_URL: sharedInfluxUrl(),
     INFLUX_DB: `gw_${process.pid}_${MODULE_RUN}_${n}`,
-    SPOOL_DIR: ownedDir('spool'),
+    WAL_DIR: ownedDir('wal'),
     DEVICE_CREDENTIALS: path.join(ownedDir('gateway'), 'device-credentials.json'),
     MQTT_AUTH: 'off',
     LOG_LEVEL: 'info',

@@ -27,7 +27,7 @@ export const MODULE_RUN = Math.random().toString(36).slice(2, 7);
 /**
  * Kills processes whose command line or environment names a test folder of
  * a dead owner (influxd/mosquitto by their config path, gateways by
- * SPOOL_DIR), then removes such folders. Linux /proc only; elsewhere only the
+ * WAL_DIR), then removes such folders. Linux /proc only; elsewhere only the
  * folders are removed. `includeOwn`: also what this process owns (at the end
  * of the run, when nothing of ours should still be running: jest's sandbox
  * has its own `process` events, so no exit hook there kills forgotten

@@ -35,8 +35,8 @@ export class TelemetryController {
     const backlog = this.sink.backlog();
     const problems: string[] = [];
     if (!broker.up) problems.push(`MQTT broker (${broker.mode}) is not ${broker.mode === 'embedded' ? 'listening' : 'connected'}`);
-    if (!backlog.reachable) problems.push('InfluxDB is not taking writes; readings are spooled to disk');
-    else if (backlog.spooledLines > 0) problems.push('replaying the spool into InfluxDB');
+    if (!backlog.reachable) problems.push('InfluxDB is not taking writes; readings wait in the write-ahead log');
+    else if (backlog.walLines > 100_000) problems.push('InfluxDB is behind: the write-ahead log holds a backlog');
     const status = problems.length === 0 ? 'ok' : 'degraded';
     res.status(status === 'ok' ? 200 : 503);
     return {
@@ -45,7 +45,7 @@ export class TelemetryController {
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
       broker,
       influx: { url: this.config.influx.url, ...this.influx.get(), reachable: backlog.reachable, lastError: backlog.lastError, lastWriteOkAt: backlog.lastWriteOkAt },
-      writeBacklog: { memoryLines: backlog.memoryLines, spooledLines: backlog.spooledLines, spooledBytes: backlog.spooledBytes },
+      writeBacklog: { memoryLines: backlog.memoryLines, walLines: backlog.walLines, walBytes: backlog.walBytes },
       readings: { received: this.metrics.readingsReceived, accepted: this.metrics.readingsAccepted, rejected: this.metrics.rejectedTotal, written: this.metrics.pointsWritten },
       parks: this.parks.all().map((p) => p.model.id),
       unregisteredSensors: this.parks.unregisteredSensors(),

@@ -104,12 +104,18 @@ export class EmbeddedBroker implements TelemetryBroker {
     };
   }
 
+  /**
+   * Stops taking connections, lets the messages already taken become durable
+   * and be acknowledged, then closes every connection.
+   */
   async stop(): Promise<void> {
     this.listening = false;
+    const closing = new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await this.ingest.drain();
     await new Promise<void>((r) => (this.aedes ? this.aedes.close(() => r()) : r()));
     this.wss?.clients.forEach((c) => c.terminate());
     this.wss?.close();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await closing;
   }
 
   status(): BrokerStatus {
@@ -139,9 +145,15 @@ export class EmbeddedBroker implements TelemetryBroker {
     }
     if (topic === TOPIC_ROOT || topic.startsWith(`${TOPIC_ROOT}/`)) {
       packet.retain = false; // contract §2: the retain flag is ignored for telemetry
-      this.ingest.handle(topic, payload, ctx);
+      // aedes sends the PUBACK when `done` is called: only once the readings
+      // are in the write-ahead log (contract §8 durability). A reading that
+      // could not be made durable closes the connection unacknowledged; the
+      // device sends it again.
+      this.ingest.handle(topic, payload, ctx, (err) => done(err ?? null));
+      return;
     }
-    done(null);
+    // Not telemetry: acknowledged in its turn, after the messages before it [MQTT-4.6.0-2].
+    this.ingest.barrier((err) => done(err ?? null));
   }
 
   private onSubscribe(client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {

@@ -14,7 +14,7 @@ describe('loadConfig (contract §1)', () => {
       mqttAuth: 'required',
       deviceCredentialsFile: path.join(REPO_ROOT, '.data/device-credentials.json'),
       influx: { url: 'http://127.0.0.1:8086', db: 'park', bucket: undefined, org: undefined, token: undefined, api: undefined, batchSize: 5000, flushIntervalMs: 200, createDb: true },
-      spool: { dir: path.join(REPO_ROOT, '.data/spool'), maxBytes: 1024 * 1024 * 1024 },
+      wal: { dir: path.join(REPO_ROOT, '.data/wal'), maxBytes: 10_240 * 1024 * 1024, segmentBytes: 64 * 1024 * 1024, cacheBytes: 64 * 1024 * 1024, legacySpoolDir: path.join(REPO_ROOT, '.data/spool') },
       parkModelFiles: [DEMO_PARK_MODEL],
       payloadLimits: { maxFutureMs: 5 * 60_000, maxAgeMs: 7 * 24 * 3_600_000 },
       vitals: { windowMs: 60_000, allowedLatenessMs: 30_000 },
@@ -102,7 +102,8 @@ describe('loadConfig (contract §1)', () => {
     [{ INFLUX_API: 'v3' }, 'INFLUX_API', /INFLUX_API="v3" is invalid: expected one of v1, v2/],
     [{ INFLUX_BATCH_SIZE: '0' }, 'INFLUX_BATCH_SIZE', /integer in 1\.\.100000/],
     [{ INFLUX_FLUSH_MS: 'fast' }, 'INFLUX_FLUSH_MS', /integer in 1\.\.60000/],
-    [{ SPOOL_MAX_MB: '0.5' }, 'SPOOL_MAX_MB', /integer in 1\.\.1000000/],
+    [{ WAL_MAX_MB: '0.5' }, 'WAL_MAX_MB', /integer in 1\.\.10000000/],
+    [{ GATEWAY_WORKERS: '-1' }, 'GATEWAY_WORKERS', /integer in 0\.\.64/],
     [{ MAX_FUTURE_S: '-5' }, 'MAX_FUTURE_S', /integer in 0\.\.31536000 \(default 300\)/],
     [{ MAX_AGE_S: '0' }, 'MAX_AGE_S', /integer in 1\.\.315360000 \(default 604800\)/],
     [{ VITALS_WINDOW_MS: '10' }, 'VITALS_WINDOW_MS', /integer in 1000\.\.3600000/],
@@ -127,10 +128,10 @@ describe('loadConfig (contract §1)', () => {
   });
 
   it('reads the tuning knobs', () => {
-    const c = loadConfig({ INFLUX_BATCH_SIZE: '100', INFLUX_FLUSH_MS: '50', SPOOL_DIR: '/tmp/sp', SPOOL_MAX_MB: '2', VITALS_WINDOW_MS: '5000', VITALS_LATENESS_MS: '0', LOG_LEVEL: 'silent' });
+    const c = loadConfig({ INFLUX_BATCH_SIZE: '100', INFLUX_FLUSH_MS: '50', WAL_DIR: '/tmp/wal', WAL_MAX_MB: '2', WAL_SEGMENT_MB: '1', WAL_CACHE_MB: '3', SPOOL_DIR: '/tmp/sp', VITALS_WINDOW_MS: '5000', VITALS_LATENESS_MS: '0', LOG_LEVEL: 'silent' });
     expect(c.influx.batchSize).toBe(100);
     expect(c.influx.flushIntervalMs).toBe(50);
-    expect(c.spool).toEqual({ dir: '/tmp/sp', maxBytes: 2 * 1024 * 1024 });
+    expect(c.wal).toEqual({ dir: '/tmp/wal', maxBytes: 2 * 1024 * 1024, segmentBytes: 1024 * 1024, cacheBytes: 3 * 1024 * 1024, legacySpoolDir: '/tmp/sp' });
     expect(c.vitals).toEqual({ windowMs: 5000, allowedLatenessMs: 0 });
     expect(c.logLevel).toBe('silent');
   });

@@ -48,12 +48,20 @@ export interface GatewayConfig {
     /** Create the v1 database when missing. */
     createDb: boolean;
   };
-  spool: { dir: string; maxBytes: number };
+  /**
+   * The write-ahead log (contract §8 durability): `dir` (`WAL_DIR`), its
+   * bound (`WAL_MAX_MB`), the segment size (`WAL_SEGMENT_MB`) and the memory
+   * the sender keeps of it (`WAL_CACHE_MB`). `legacySpoolDir` (`SPOOL_DIR`):
+   * where an older version spooled points; imported into the log at start.
+   */
+  wal: { dir: string; maxBytes: number; segmentBytes: number; cacheBytes: number; legacySpoolDir: string };
   parkModelFiles: string[];
   payloadLimits: PayloadLimits;
   vitals: { windowMs: number; allowedLatenessMs: number };
   viewerDir: string;
   logLevel: string;
+  /** Ingest worker threads (`GATEWAY_WORKERS`; 0 = parse on the main thread). */
+  workers: number;
 }
 
 /** A configuration error: names the variable (or file), the value and the fix. */
@@ -136,9 +144,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       flushIntervalMs: int(env, 'INFLUX_FLUSH_MS', 200, 1, 60_000),
       createDb: env.INFLUX_CREATE_DB !== 'false',
     },
-    spool: {
-      dir: path.resolve(env.SPOOL_DIR || path.join(REPO_ROOT, '.data/spool')),
-      maxBytes: int(env, 'SPOOL_MAX_MB', 1024, 1, 1_000_000) * 1024 * 1024,
+    wal: {
+      dir: path.resolve(env.WAL_DIR || path.join(REPO_ROOT, '.data/wal')),
+      maxBytes: int(env, 'WAL_MAX_MB', 10_240, 1, 10_000_000) * 1024 * 1024,
+      segmentBytes: int(env, 'WAL_SEGMENT_MB', 64, 1, 1024) * 1024 * 1024,
+      cacheBytes: int(env, 'WAL_CACHE_MB', 64, 1, 65_536) * 1024 * 1024,
+      legacySpoolDir: path.resolve(env.SPOOL_DIR || path.join(REPO_ROOT, '.data/spool')),
     },
     // Empty entries ("a.json,") are skipped before resolving: path.resolve('')
     // is the working directory, which would then be read as a park model.
@@ -152,6 +163,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       allowedLatenessMs: int(env, 'VITALS_LATENESS_MS', 30_000, 0, 3_600_000),
     },
     viewerDir: path.resolve(env.VIEWER_DIR || path.join(REPO_ROOT, 'dist/twin-viewer')),
+    workers: int(env, 'GATEWAY_WORKERS', os.availableParallelism(), 0, 64),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info')!,
   };
 }

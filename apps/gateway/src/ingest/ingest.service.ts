@@ -1,17 +1,11 @@
-import {
-  excerptOf,
-  MAX_PAYLOAD_BYTES,
-  parsePayload,
-  parseTopic,
-  PayloadLimits,
-  Rejection,
-  RejectReason,
-} from '@park/telemetry';
+import { PayloadLimits, Rejection } from '@park/telemetry';
 import { GatewayBus } from '../core/gateway.events';
-import { readingLine } from '../influx/line-protocol';
 import { GatewayMetrics } from '../observability/gateway-metrics';
+import { Logger } from '../observability/logger';
 import { ParkRegistry } from '../park/park-registry';
 import { PointSink } from '../sink/point-sink';
+import { IngestPool } from './ingest.pool';
+import { MessageProcessor, ProcessedMessage, refuse } from './message.processor';
 import { RejectionLog } from './rejection-log';
 
 /** Who sent a message, as far as the broker knows. */
@@ -20,83 +14,184 @@ export interface MessageContext {
   username?: string;
 }
 
-/** What became of one message. */
-export interface IngestResult {
-  accepted: number;
-  rejected: number;
+/** Called once a message is dealt with: its readings durable (then it may be acknowledged), or why not. */
+export type Done = (err?: Error) => void;
+
+interface Queued {
+  /** undefined: a barrier (a message that is not telemetry, acknowledged in its turn). */
+  topic?: string;
+  payload: Uint8Array;
+  ctx: MessageContext;
+  nowMs: number;
+  done: Done;
 }
 
+interface InFlightBatch {
+  items: Queued[];
+  results?: ProcessedMessage[];
+  failed?: Error;
+}
+
+/** Messages per worker batch: large enough to amortise the hand-over, small enough to keep latency low. */
+const MAX_BATCH = 256;
+
 /**
- * The ingest pipeline of one MQTT message (contract §2–§4): topic, park
- * model, payload, then line protocol into the sink and the readings onto
- * the bus (`readings`).
- * Runs synchronously, before the broker acknowledges a QoS 1 message, and
- * never throws: whatever a device sends ends as stored readings and counted
- * rejections.
+ * The ingest pipeline of MQTT messages (contract §2–§4, §8 durability):
+ * topic, park model, payload and line protocol (MessageProcessor, on the
+ * main thread or on the worker threads of GATEWAY_WORKERS), then the lines
+ * into the write-ahead log; once they are on disk the message's `done` is
+ * called (the broker acknowledges it then) and its readings go onto the bus.
+ *
+ * Order is kept end to end: messages are handed out in batches, but results
+ * are taken back, appended and acknowledged in arrival order, so PUBACKs go
+ * out in the order the PUBLISHes came [MQTT-4.6.0-2] and the vitals see
+ * readings in arrival order. Never throws: whatever a device sends ends as
+ * stored readings and counted rejections.
  */
 export class IngestService {
+  private readonly processor: MessageProcessor;
+  private queue: Queued[] = [];
+  private dispatchScheduled = false;
+  private readonly inFlight: InFlightBatch[] = [];
+
   constructor(
     private readonly registry: ParkRegistry,
     private readonly sink: PointSink,
     private readonly metrics: GatewayMetrics,
     private readonly rejections: RejectionLog,
     private readonly bus: GatewayBus,
-    private readonly limits: PayloadLimits,
+    limits: PayloadLimits,
     private readonly clock: () => number = Date.now,
-  ) {}
+    private readonly pool?: IngestPool,
+    private readonly log?: Logger,
+  ) {
+    this.processor = new MessageProcessor(registry.all(), limits);
+  }
 
-  handle(topic: string, payload: Uint8Array, ctx: MessageContext = {}): IngestResult {
-    const nowMs = this.clock();
+  /** One telemetry message (a `park/...` topic). `done` is called once, in arrival order. */
+  handle(topic: string, payload: Uint8Array, ctx: MessageContext, done: Done): void {
     this.metrics.messagesReceived++;
-    if (payload.length > MAX_PAYLOAD_BYTES) {
-      return this.rejectMessage('too_large', `payload is ${payload.length} bytes; the limit is ${MAX_PAYLOAD_BYTES}`, topic, payload, ctx, nowMs);
+    const nowMs = this.clock();
+    if (!this.pool) {
+      this.apply(this.processSafely(topic, payload, nowMs), ctx, nowMs, done);
+      return;
     }
-    const t = parseTopic(topic);
-    if (!t.ok) return this.rejectMessage('bad_topic', t.detail, topic, payload, ctx, nowMs);
-    const { address } = t;
-    const park = this.registry.get(address.park);
-    if (!park) return this.rejectMessage('unknown_building', `park "${address.park}" is not served by this gateway`, topic, payload, ctx, nowMs);
-    if (!park.buildings.has(address.building)) {
-      return this.rejectMessage('unknown_building', `building "${address.building}" is not in park model "${address.park}"`, topic, payload, ctx, nowMs);
-    }
-    const parsed = parsePayload(payload, address, topic, nowMs, this.limits);
-    this.metrics.readingsReceived += parsed.readings.length + parsed.rejections.length;
-    for (const r of parsed.rejections) this.record(r, ctx, nowMs);
-    if (parsed.readings.length === 0) return { accepted: 0, rejected: parsed.rejections.length };
+    this.enqueue({ topic, payload, ctx, nowMs, done });
+  }
 
-    // A sensor is registered when the model lists it under this building
-    // with this kind; anything else is stored and counted as unregistered.
-    const listed = this.registry.sensor(park, address.building, address.sensor);
-    const sensor = listed?.kind === address.kind ? listed : undefined;
-    if (!sensor) this.registry.noteUnregistered(address.park, address.building, address.kind, address.sensor, parsed.readings.length, nowMs);
-    const lines: string[] = [];
-    for (const r of parsed.readings) {
-      const line = readingLine(r, sensor);
-      if (line) lines.push(line);
+  /** A message that is not telemetry: `done` is called in its turn, after every message before it. */
+  barrier(done: Done): void {
+    if (!this.pool || (this.queue.length === 0 && this.inFlight.length === 0)) {
+      this.sink.append('', 0, done);
+      return;
     }
-    this.sink.write(lines);
-    this.metrics.readingsAccepted += parsed.readings.length;
-    if (!sensor) this.metrics.unregisteredReadings += parsed.readings.length;
-    this.bus.publish('readings', parsed.readings);
-    return { accepted: parsed.readings.length, rejected: parsed.rejections.length };
+    this.enqueue({ payload: EMPTY, ctx: {}, nowMs: 0, done });
   }
 
   /** A publish the broker refused (contract: `unauthorized`), recorded like any rejection. */
   rejectUnauthorized(topic: string, payload: Uint8Array, detail: string, ctx: MessageContext): void {
     this.metrics.messagesReceived++;
-    this.rejectMessage('unauthorized', detail, topic, payload, ctx, this.clock());
+    this.account(refuse('unauthorized', detail, topic, payload), ctx, this.clock());
   }
 
   /** A packet so large the broker closed the connection before reading it. */
   rejectOversizePacket(remote: string, declaredBytes: number): void {
     this.metrics.messagesReceived++;
-    this.rejectMessage('too_large', `MQTT packet of ${declaredBytes} bytes from ${remote}; the connection was closed`, '', new Uint8Array(0), {}, this.clock());
+    this.account(refuse('too_large', `MQTT packet of ${declaredBytes} bytes from ${remote}; the connection was closed`, '', EMPTY), {}, this.clock());
   }
 
-  private rejectMessage(reason: RejectReason, detail: string, topic: string, payload: Uint8Array, ctx: MessageContext, nowMs: number): IngestResult {
-    this.metrics.readingsReceived++;
-    this.record({ reason, detail, topic: topic.slice(0, 300), excerpt: excerptOf(payload) }, ctx, nowMs);
-    return { accepted: 0, rejected: 1 };
+  /**
+   * Waits until every message taken so far is processed and durable (its
+   * `done` called): on shutdown, nothing taken is left behind.
+   */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.inFlight.length > 0) {
+      this.dispatch();
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise<void>((resolve) => this.sink.append('', 0, () => resolve()));
+  }
+
+  private enqueue(item: Queued): void {
+    this.queue.push(item);
+    if (this.queue.length >= MAX_BATCH) this.dispatch();
+    else if (!this.dispatchScheduled) {
+      this.dispatchScheduled = true;
+      setImmediate(() => this.dispatch());
+    }
+  }
+
+  private dispatch(): void {
+    this.dispatchScheduled = false;
+    while (this.queue.length > 0) {
+      const items = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
+      this.queue = items === this.queue ? [] : this.queue.slice(MAX_BATCH);
+      const batch: InFlightBatch = { items };
+      this.inFlight.push(batch);
+      const work = items.filter((i) => i.topic !== undefined);
+      if (work.length === 0) {
+        batch.results = [];
+        this.takeResults();
+        continue;
+      }
+      (this.pool as IngestPool)
+        .run(
+          work.map((i) => i.topic as string),
+          work.map((i) => i.payload),
+          work.map((i) => i.nowMs),
+        )
+        .then(
+          (results) => (batch.results = results),
+          (e: Error) => (batch.failed = e),
+        )
+        .finally(() => this.takeResults());
+    }
+  }
+
+  /** Applies finished batches from the oldest, stopping at the first still out. */
+  private takeResults(): void {
+    while (this.inFlight.length > 0 && (this.inFlight[0].results || this.inFlight[0].failed)) {
+      const batch = this.inFlight.shift() as InFlightBatch;
+      let k = 0;
+      for (const item of batch.items) {
+        if (item.topic === undefined) {
+          this.sink.append('', 0, item.done);
+          continue;
+        }
+        const r = batch.results ? batch.results[k++] : this.processSafely(item.topic, item.payload, item.nowMs);
+        this.apply(r, item.ctx, item.nowMs, item.done);
+      }
+      if (batch.failed) this.log?.warn({ messages: batch.items.length, err: batch.failed.message }, 'processed a batch on the main thread after its worker stopped');
+    }
+  }
+
+  private processSafely(topic: string, payload: Uint8Array, nowMs: number): ProcessedMessage {
+    try {
+      return this.processor.process(topic, payload, nowMs);
+    } catch (e) {
+      return refuse('bad_json', `payload could not be processed: ${(e as Error).message}`.slice(0, 200), topic, payload);
+    }
+  }
+
+  /** Counts what a message came to, and makes its readings durable before `done`. */
+  private apply(r: ProcessedMessage, ctx: MessageContext, nowMs: number, done: Done): void {
+    this.account(r, ctx, nowMs);
+    this.sink.append(r.lines, r.lineCount, (err) => {
+      if (err) return done(err);
+      if (r.readings.length > 0) {
+        this.metrics.readingsAccepted += r.readings.length;
+        if (r.unregistered) this.metrics.unregisteredReadings += r.readings.length;
+        this.bus.publish('readings', r.readings);
+      }
+      done();
+    });
+  }
+
+  private account(r: ProcessedMessage, ctx: MessageContext, nowMs: number): void {
+    this.metrics.readingsReceived += r.received;
+    for (const rej of r.rejections) this.record(rej, ctx, nowMs);
+    const u = r.unregistered;
+    if (u && r.readings.length > 0) this.registry.noteUnregistered(u.park, u.building, u.kind, u.sensor, r.readings.length, nowMs);
   }
 
   private record(r: Rejection, ctx: MessageContext, nowMs: number): void {
@@ -104,3 +199,5 @@ export class IngestService {
     this.rejections.add({ ...r, at: new Date(nowMs).toISOString(), clientId: ctx.clientId, username: ctx.username });
   }
 }
+
+const EMPTY = new Uint8Array(0);

@@ -30,14 +30,15 @@ export class GatewayMetrics {
   pointsDeadLettered = 0;
   writeRequests = 0;
   writeFailures = 0;
-  pointsSpooled = 0;
+  /** Lines sent to InfluxDB from the write-ahead log read back from disk (after an outage or a restart). */
   pointsReplayed = 0;
-  spoolDroppedPoints = 0;
   readonly writeLatency = new Histogram();
   lateReadings = 0;
   liveDroppedMessages = 0;
   /** Gauges are read at scrape time through these callbacks. */
   gauges: Record<string, { help: string; read: () => number }> = {};
+  /** Counters kept by other components, read at scrape time. */
+  counters: Record<string, { help: string; read: () => number }> = {};
 
   reject(reason: RejectReason, n = 1): void {
     this.rejected[reason] += n;
@@ -66,14 +67,13 @@ export class GatewayMetrics {
     counter('gateway_points_dead_lettered_total', 'Points InfluxDB refused for good (HTTP 400 on the line alone); logged with the reason.', this.pointsDeadLettered);
     counter('gateway_write_requests_total', 'Write requests sent to InfluxDB.', this.writeRequests);
     counter('gateway_write_failures_total', 'Write requests that failed (network, 429, 5xx).', this.writeFailures);
-    counter('gateway_points_spooled_total', 'Points put into the on-disk spool because InfluxDB could not take them.', this.pointsSpooled);
-    counter('gateway_points_replayed_total', 'Spooled points written to InfluxDB after it came back.', this.pointsReplayed);
-    counter('gateway_spool_dropped_points_total', 'Points dropped because the spool reached its bound (SPOOL_MAX_MB).', this.spoolDroppedPoints);
+    counter('gateway_points_replayed_total', 'Points sent to InfluxDB from the write-ahead log on disk (after an outage or a restart).', this.pointsReplayed);
     counter('gateway_live_dropped_messages_total', 'Live-stream messages dropped for slow WebSocket clients.', this.liveDroppedMessages);
     const h = this.writeLatency;
     out.push('# HELP gateway_write_latency_seconds Latency of successful InfluxDB write requests.', '# TYPE gateway_write_latency_seconds histogram');
     LATENCY_BUCKETS_S.forEach((b, i) => out.push(`gateway_write_latency_seconds_bucket{le="${b}"} ${h.counts[i]}`));
     out.push(`gateway_write_latency_seconds_bucket{le="+Inf"} ${h.count}`, `gateway_write_latency_seconds_sum ${h.sum}`, `gateway_write_latency_seconds_count ${h.count}`);
+    for (const [name, c] of Object.entries(this.counters)) counter(name, c.help, c.read());
     for (const [name, g] of Object.entries(this.gauges)) out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.read()}`);
     return out.join('\n') + '\n';
   }

@@ -1,13 +1,22 @@
 /**
- * Where the gateway's points go (style.md: ports at the edges). The InfluxDB
- * sink is one implementation; tests may use an in-memory one.
+ * Where the gateway's points go (style.md: ports at the edges). The durable
+ * sink (write-ahead log, then InfluxDB) is the implementation; specs use an
+ * in-memory one.
  */
 export interface PointSink {
-  /** Queues line-protocol lines; never blocks and never throws. */
+  /**
+   * Appends readings' lines (`lines` lines joined by `\n`) durably:
+   * `onDurable` is called once they are on local disk (then, and only then,
+   * may their readings be acknowledged), or with the error that kept them off.
+   * Callbacks come in append order. An empty text is a barrier: called after
+   * everything appended before it. Never throws.
+   */
+  append(text: string, lines: number, onDurable: (err?: Error) => void): void;
+  /** Queues derived lines (vitals, alarms): durable soon, nobody waits. Never blocks or throws. */
   write(lines: string[]): void;
-  /** Sends everything queued so far; resolves when it is written or spooled. */
+  /** Resolves when what was written before the call is in InfluxDB, or InfluxDB is unreachable (it is on disk then). */
   flush(): Promise<void>;
-  /** Flushes, spools what cannot be written, and releases resources. */
+  /** Sends what it can for a short while, then leaves the rest on disk for the next start. */
   close(): Promise<void>;
   /** What is not yet in the database. */
   backlog(): SinkBacklog;
@@ -16,9 +25,10 @@ export interface PointSink {
 export interface SinkBacklog {
   /** Lines in memory, waiting for a write request. */
   memoryLines: number;
-  /** Lines in the on-disk spool, waiting for InfluxDB to come back. */
-  spooledLines: number;
-  spooledBytes: number;
+  /** Lines in the write-ahead log that InfluxDB has not confirmed yet. */
+  walLines: number;
+  /** Bytes of the write-ahead log on disk. */
+  walBytes: number;
   /** Is InfluxDB taking writes now? */
   reachable: boolean;
   lastError?: string;
