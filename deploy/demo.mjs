@@ -5,36 +5,55 @@
 // faulty readings, so every page of the viewer has something to show.
 // Ctrl-C stops the simulator, then the gateway (which flushes), then InfluxDB.
 //
-// Configured by the gateway's environment (contract section 1); children run
-// in their own sessions so a terminal's Ctrl-C reaches only us and we choose
-// the stop order.
-import { spawn, execFile } from 'node:child_process';
+// Configured by the gateway's environment (contract section 1), read through
+// the gateway's own typed loader, so a bad variable stops the demo with the
+// gateway's message. Children run in their own sessions so a terminal's
+// Ctrl-C reaches only us and we choose the stop order. Everything runs from
+// the compiled build (dist/node), which `npm ci` makes.
+import { spawn, spawnSync, execFile } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createDatabase, ping, query, startInfluxdb } from './lib/influxdb.cjs';
 import { ensureDebianPackages } from './lib/packages.cjs';
 import { canBind } from './lib/ports.cjs';
 import { dataRoot, logTail, repoRoot, spawnLogged, stopChild, track, waitReady } from './lib/process.cjs';
 
+const dist = (file) => path.join(repoRoot, 'dist/node', file);
+if (!fs.existsSync(dist('apps/gateway/src/main.js'))) {
+  console.log('[demo] no build found (dist/node): building it (npm run build) ...');
+  if (spawnSync(process.execPath, [path.join(repoRoot, 'deploy/build.mjs')], { stdio: 'inherit' }).status !== 0) process.exit(1);
+}
+const require = createRequire(import.meta.url);
+const { ConfigError, loadConfig } = require(dist('apps/gateway/src/config/gateway-config.js'));
+const { loadParks } = require(dist('apps/gateway/src/park/park-model.loader.js'));
+const { TOPIC_ROOT } = require(dist('libs/telemetry/src/index.js'));
+
 const env = process.env;
-const host = env.HOST || '127.0.0.1';
+let config;
+try {
+  config = loadConfig(env);
+} catch (error) {
+  console.error(`[demo] ${error instanceof ConfigError ? error.message : error.stack}`);
+  process.exit(1);
+}
+const host = config.host;
 // A wildcard bind address is not somewhere to connect to.
 const reachHost = ['0.0.0.0', '::', '[::]'].includes(host) ? '127.0.0.1' : host;
-const httpPort = Number(env.HTTP_PORT || 3000);
-const mqttPort = Number(env.MQTT_PORT || 1883);
-const influxUrl = (env.INFLUX_URL || 'http://127.0.0.1:8086').replace(/\/+$/, '');
-const influxDb = env.INFLUX_DB || 'park';
-const credentialsFile = path.resolve(repoRoot, env.DEVICE_CREDENTIALS || '.data/device-credentials.json');
+const httpPort = config.httpPort;
+const mqttPort = config.mqttPort;
+const influxUrl = config.influx.url;
+const influxDb = config.influx.db;
+const credentialsFile = config.deviceCredentialsFile;
 const simCredentialFile = path.join(dataRoot, 'sim-credential.json');
 const gatewayLog = path.join(dataRoot, 'logs', 'gateway.log');
 const httpUrl = `http://${reachHost}:${httpPort}`;
-const mqttUrl = env.MQTT_URL || `mqtt://${reachHost}:${mqttPort}`;
+const mqttUrl = config.mqttUrl ?? `mqtt://${reachHost}:${mqttPort}`;
 const SIM_USERNAME = 'park-sim';
 const SIM_FAULTS = 'malformed=0.001,duplicate=0.002';
 // The simulator starts this far in the past so the twin opens with history.
 const BACKFILL_HOURS = 2;
 const simStartMs = Date.now() - BACKFILL_HOURS * 3_600_000;
-const TSX = ['--import', 'tsx'];
 
 const say = (line) => console.log(`[demo] ${line}`);
 
@@ -89,7 +108,7 @@ async function recomputeBackfill() {
   if (!caughtUp || stopping) return;
   const toMs = Date.now() - 60_000;
   say(`simulator caught up; recomputing vital signs of the backfilled ${BACKFILL_HOURS} h`);
-  const rc = spawn(process.execPath, [...TSX, 'apps/gateway/src/vitals/recompute.main.ts', '--from', String(fromMs), '--to', String(toMs)], {
+  const rc = spawn(process.execPath, [dist('apps/gateway/src/vitals/recompute.main.js'), '--from', String(fromMs), '--to', String(toMs)], {
     cwd: repoRoot,
     env: { ...env, INFLUX_URL: influxUrl, INFLUX_DB: influxDb },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -173,7 +192,7 @@ async function ensureSimCredential() {
   }
   if (registered) await credentials(['remove', '--username', SIM_USERNAME, '--file', credentialsFile]);
   // Devices are limited to named parks (the credentials command refuses park/#).
-  const publish = parkIds().flatMap((id) => ['--publish', `park/${id}/#`]);
+  const publish = parkIds().flatMap((id) => ['--publish', `${TOPIC_ROOT}/${id}/#`]);
   const out = await credentials([
     'add', '--username', SIM_USERNAME, ...publish,
     '--note', 'demo simulator (npm start)', '--file', credentialsFile, '--json',
@@ -187,7 +206,7 @@ async function ensureSimCredential() {
 
 function credentials(args) {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...TSX, 'apps/gateway/src/auth/credentials.main.ts', ...args], { cwd: repoRoot, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [dist('apps/gateway/src/auth/credentials.main.js'), ...args], { cwd: repoRoot, timeout: 120_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`npm run credentials -- ${args[0]} failed: ${stderr.trim() || error.message}`));
       else resolve(stdout);
     });
@@ -216,9 +235,7 @@ async function startGateway() {
   say(`starting the gateway (log ${path.relative(repoRoot, gatewayLog)})`);
   fs.mkdirSync(path.dirname(gatewayLog), { recursive: true });
   fs.appendFileSync(gatewayLog, `\n--- ${new Date().toISOString()} npm start\n`);
-  // `node --import tsx`, not the tsx CLI: one process, so our signals reach
-  // the gateway itself.
-  const gateway = spawnLogged(process.execPath, [...TSX, 'apps/gateway/src/main.ts'], {
+  const gateway = spawnLogged(process.execPath, [dist('apps/gateway/src/main.js')], {
     logFile: gatewayLog,
     ownSession: true,
     env: {
@@ -247,7 +264,7 @@ async function startGateway() {
 
 function startSimulator() {
   const args = [
-    ...TSX, 'apps/park-sim/src/sim.main.ts',
+    dist('apps/park-sim/src/sim.main.js'),
     '--url', mqttUrl,
     '--credentials', simCredentialFile,
     '--seed', '42',
@@ -299,10 +316,8 @@ function printUrls() {
 
 /** Ids of the parks the gateway serves (PARK_MODEL: comma-separated files). */
 function parkIds() {
-  const files = (env.PARK_MODEL || 'apps/gateway/parks/demo.park.json').split(',').map((f) => f.trim()).filter(Boolean);
-  const ids = files.map((file) => readJson(path.resolve(repoRoot, file))?.id).filter((id) => typeof id === 'string');
-  if (ids.length === 0) throw new Error(`no park id found in PARK_MODEL (${files.join(', ')}); the gateway will say what is wrong with the file`);
-  return ids;
+  // The gateway's own loader: a bad file stops the demo with the gateway's message.
+  return loadParks(config.parkModelFiles).map((p) => p.model.id);
 }
 
 /** A child that exits while we are not stopping is a failure of the demo. */

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MqttClient } from 'mqtt';
+import { DIST } from '../support/build';
 import { addCredential } from '../support/credentials';
 import { processes } from '../support/deploy';
 import { Gateway, startGateway } from '../support/gateway';
@@ -78,7 +79,7 @@ test('devices may not subscribe to park/#, + or $SYS, but may subscribe elsewher
 });
 
 function startFails(env: Record<string, string>): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'apps/gateway/src/main.ts'], {
+  const r = spawnSync(process.execPath, [DIST.gateway], {
     cwd: processes.repoRoot,
     env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', INFLUX_URL: sharedInfluxUrl(), LOG_LEVEL: 'silent', ...env },
     encoding: 'utf8',

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DIST } from './build';
 import { processes } from './deploy';
 
 /**
@@ -16,7 +17,7 @@ import { processes } from './deploy';
  */
 export async function addCredential(file: string, username: string, patterns: string[]): Promise<string> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const args = ['--import', 'tsx', 'apps/gateway/src/auth/credentials.main.ts', 'add', '--username', username];
+  const args = [DIST.credentials, 'add', '--username', username];
   for (const pattern of patterns) args.push('--publish', pattern);
   args.push('--file', file, '--json');
   const stdout = await new Promise<string>((resolve, reject) => {

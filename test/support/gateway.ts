@@ -5,11 +5,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DIST } from './build';
 import { ports, processes, type ChildExit } from './deploy';
 import { MODULE_RUN, ownedDir } from './leftovers';
 import { sharedInfluxUrl } from './services';
 
-const ENTRY = 'apps/gateway/src/main.ts';
+const ENTRY = DIST.gateway;
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -25,7 +26,7 @@ export interface GatewayOptions {
   name?: string;
   /** Full log path instead (stdout and stderr, appended across restarts). */
   logFile?: string;
-  /** Default 60 000: a cold tsx start on a busy machine takes seconds. */
+  /** Default 60 000: a cold start on a busy machine takes seconds. */
   readyTimeoutMs?: number;
 }
 
@@ -59,7 +60,7 @@ export interface Gateway {
 let gatewayCounter = 0;
 
 /**
- * Starts `apps/gateway/src/main.ts` and resolves once GET /api/health
+ * Starts the compiled gateway (`dist/node/apps/gateway/src/main.js`) and resolves once GET /api/health
  * answers (200 or 503 with JSON). Fails early, with the log tail, when the
  * gateway exits first.
  */
@@ -94,12 +95,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     fs.appendFileSync(logFile, `--- ${new Date().toISOString()} starting gateway (HTTP ${env.HTTP_PORT}, MQTT ${env.MQTT_URL ?? env.MQTT_PORT}, db ${env.INFLUX_DB})\n`);
     const fd = fs.openSync(logFile, 'a');
     try {
-      // `node --import tsx` rather than the tsx CLI: the CLI runs the app in a
-      // second node process, so SIGKILL (kill()) would hit the wrapper and
-      // leave the gateway running with its ports.
-      return processes.track(
-        spawn(process.execPath, ['--import', 'tsx', ENTRY], { cwd: processes.repoRoot, env, stdio: ['ignore', fd, fd] }),
-      );
+      return processes.track(spawn(process.execPath, [ENTRY], { cwd: processes.repoRoot, env, stdio: ['ignore', fd, fd] }));
     } finally {
       fs.closeSync(fd);
     }

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { influxdb, packages, processes, type InfluxdbServer } from './deploy';
+import { ensureBuilt } from './build';
 import { reapLeftovers } from './leftovers';
 
 /** Where global-teardown.ts finds the shared server (same jest process). */
@@ -23,6 +24,7 @@ export default async function globalSetup(): Promise<void> {
   const scope = globalThis as Record<string, unknown>;
   if (scope[SHARED_KEY]) return; // both projects name this module; jest runs it once, but be sure
   packages.ensureDebianPackages(['influxdb', 'mosquitto', 'chromium']);
+  ensureBuilt();
   const { killed, removed } = reapLeftovers();
   if (killed.length + removed.length > 0) {
     console.log(`\n[global-setup] removed leftovers of killed test runs: pids ${killed.join(', ') || '-'}; dirs ${removed.join(', ') || '-'}`);
