@@ -71,6 +71,18 @@ export class PacketSizeGuard extends Duplex {
     this.inner.write(chunk, cb);
   }
 
+  /**
+   * Corked writes (mqtt-packet corks each packet; the acknowledgements of a
+   * group commit come in one burst) reach the socket as one `writev`, not a
+   * system call per piece of each PUBACK.
+   */
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (e?: Error | null) => void): void {
+    this.inner.cork();
+    for (let i = 0; i < chunks.length - 1; i++) this.inner.write(chunks[i].chunk);
+    this.inner.write(chunks[chunks.length - 1].chunk, cb);
+    this.inner.uncork();
+  }
+
   override _final(cb: (e?: Error | null) => void): void {
     this.inner.end();
     cb();
