@@ -1,139 +1,195 @@
 /**
- * `npm run bench`: ingestion throughput, publish-to-queryable latency and
- * memory of the gateway, measured end to end with the real components: MQTT.js
- * publishers → embedded aedes broker → gateway → InfluxDB 1.6 (started here on
- * free ports, data in a temporary folder).
+ * `npm run bench [-- options]`: ingestion end to end with the real
+ * components (issue 10). A load generator in its own process publishes
+ * single-reading QoS 1 messages to a generated park (250 buildings × 20
+ * meters by default) through the target's broker; InfluxDB 1.6 (started
+ * here on free ports, data in .data/bench-run-<pid>) is counted with
+ * InfluxQL. Targets: this gateway (embedded broker), and with
+ * `--peer node-red` Node-RED 4.1 + node-red-contrib-influxdb behind
+ * Mosquitto, measured back to back with the same load.
  *
- * For each offered rate it publishes single-reading QoS 1 messages (as
- * devices do) for STEP_S seconds and prints:
- *   - persisted/s: points InfluxDB confirmed during the step, per second;
- *   - backlog: points not yet written at the end of the step;
- *   - latency p50/p99: from publish to the first InfluxQL query that sees
- *     the reading (one probe in flight at a time, polled every 10 ms);
- *   - gateway CPU (of one core) and RSS; peak RSS (VmHWM) at the end.
- *
- * Options (env): BENCH_RATES=1000,5000,... BENCH_STEP_S=8 BENCH_PUBLISHERS=2
+ * Scenarios: the rate ladder (default; per load mode, the highest rate with
+ * nothing lost and everything queryable within 5 s, side by side), `--soak`
+ * (one rate, RSS every 10 s) and `--idle` (idle authenticated device
+ * connections). `--help` lists the options; docs/benchmarks.md has the
+ * commands. Every process started here is stopped at the end and on Ctrl-C.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import mqtt, { MqttClient } from 'mqtt';
-import { influxdb } from '../support/deploy';
-import { startGateway } from '../support/gateway';
-import { influxQuery, rowsOf } from '../support/services';
-import { metric } from '../support/mqtt';
+import { influxdb, packages, processes, type InfluxdbServer } from '../support/deploy';
+import { reapLeftovers } from '../support/leftovers';
+import { OptionError, USAGE, parseBenchOptions, type BenchOptions, type LoadMode } from './ingest/bench.options';
+import { STEP_HEADER, comparisonTable, idleReport, modeLabel, soakReport, stepLine, stepRow, summary } from './ingest/bench.report';
+import type { TargetKind } from './ingest/bench.targets';
+import { idleSegment, ladderSegment, soakSegment, type RunContext, type SegmentResult } from './ingest/ingest.scenarios';
+import { ensureNodeRed } from './ingest/node-red.peer';
+import { openFilesLimit } from './ingest/proc.stats';
 
-const RATES = (process.env.BENCH_RATES ?? '1000,2500,5000,10000,20000,40000').split(',').map(Number);
-const STEP_S = Number(process.env.BENCH_STEP_S ?? 8);
-const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 2);
-const METERS = JSON.parse(fs.readFileSync(path.join(__dirname, '../../apps/gateway/parks/demo.park.json'), 'utf8')).buildings.flatMap((b: { id: string; sensors: Array<{ id: string; kind: string }> }) =>
-  b.sensors.filter((s) => s.kind === 'energy').map((s) => `park/demo/${b.id}/energy/${s.id}`),
-) as string[];
+const log = (line: string) => console.log(`[bench] ${line}`);
 
-function procStatus(pid: number): { rssKb: number; hwmKb: number; cpuTicks: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), cpuTicks: Number(stat[11]) + Number(stat[12]) };
+/** Closers of everything started, run in reverse order at the end or on Ctrl-C. */
+const closers: Array<{ name: string; close: () => Promise<void> }> = [];
+let runDir = '';
+
+function onCleanup(name: string, close: () => Promise<void>): () => Promise<void> {
+  const entry = { name, close };
+  closers.push(entry);
+  return async () => {
+    const i = closers.indexOf(entry);
+    if (i < 0) return;
+    closers.splice(i, 1);
+    await close();
+  };
 }
 
-const pct = (xs: number[], p: number) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
+let cleaning: Promise<void> | undefined;
+/** Stops everything once, whoever asks first (the end of the run, an error, Ctrl-C). */
+function cleanUp(): Promise<void> {
+  cleaning ??= stopAll();
+  return cleaning;
+}
+
+async function stopAll(): Promise<void> {
+  while (closers.length > 0) {
+    const { name, close } = closers.pop() as (typeof closers)[number];
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([close().catch((e: Error) => log(`stopping ${name}: ${e.message}`)), new Promise((r) => (timer = setTimeout(r, 60_000)))]);
+    clearTimeout(timer);
+  }
+  if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
+  // startGateway's default folders (.data/test-*-<our pid>), unused here.
+  reapLeftovers({ includeOwn: true });
+}
+
+let stopping = false;
+let stoppingSince = 0;
+function onSignal(signal: NodeJS.Signals): void {
+  // A wrapper (npx tsx) may relay the terminal's Ctrl-C that reached us
+  // already: only a second Ctrl-C a moment later means "now".
+  if (stopping && Date.now() - stoppingSince > 1000) {
+    log(`${signal} again: killing what is left`);
+    process.exit(130); // deploy/lib/process.cjs SIGKILLs tracked children on exit
+  }
+  if (stopping) return;
+  stopping = true;
+  stoppingSince = Date.now();
+  log(`${signal}: stopping everything (again to force)`);
+  void cleanUp().finally(() => process.exit(130));
+}
+
+function describeLoad(o: BenchOptions): string {
+  const base = `QoS 1 single readings to ${o.buildings} buildings × ${o.meters} meters (${o.registered.toLocaleString('en-US')} registered sensors)`;
+  if (o.scenario.kind === 'ladder') return `${base}, ${o.scenario.stepS} s per rate, pass = nothing held back or lost, all queryable ≤ ${o.deadlineS} s after the last publish`;
+  return base;
+}
 
 async function main(): Promise<void> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'park-bench-influx-'));
-  const influx = await influxdb.startInfluxdb({ dataDir });
-  process.env.INFLUX_URL = influx.url;
-  const gw = await startGateway({ name: 'bench', env: { INFLUX_DB: 'bench', LOG_LEVEL: 'warn' } });
-  const clients: MqttClient[] = await Promise.all(Array.from({ length: PUBLISHERS }, (_, i) => mqtt.connectAsync(gw.mqttUrl, { clientId: `bench-${i}` })));
-  const probe = await mqtt.connectAsync(gw.mqttUrl, { clientId: 'bench-probe' });
-  let ts = Date.now() - 3_600_000;
-  const hz = os.cpus().length;
-  const ticksPerS = 100;
-  console.log(`ingest benchmark: ${os.cpus()[0].model}, ${hz} cores, node ${process.version}, InfluxDB at ${influx.url}, ${PUBLISHERS} publishers, ${STEP_S} s per step, QoS 1 single-reading messages`);
-  console.log('offered/s  published/s  persisted/s  backlog  lat p50 ms  lat p99 ms  gw CPU %  gw RSS MB');
-  const results: unknown[] = [];
-  for (const rate of RATES) {
-    const written0 = await metric(gw.httpUrl, 'gateway_points_written_total');
-    const p0 = procStatus(gw.pid);
-    const t0 = Date.now();
-    let published = 0;
-    let stop = false;
-    const latencies: number[] = [];
-    // Probe loop: one reading at a time, from publish to queryable.
-    const probing = (async () => {
-      let n = 0;
-      while (!stop) {
-        const pts = Date.now() - 7_200_000 + n++;
-        const started = performance.now();
-        await probe.publishAsync('park/demo/b13/energy/probe', JSON.stringify({ ts: pts, power_kw: n }), { qos: 1 });
-        for (;;) {
-          const rows = rowsOf(await influxQuery(influx.url, 'bench', `SELECT power_kw FROM energy WHERE sensor='probe' AND time = ${pts}ms`));
-          if (rows.length > 0) break;
-          if (performance.now() - started > 30_000) break;
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        latencies.push(performance.now() - started);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    // Load: every 10 ms, rate/100 messages spread over the publishers, QoS 1 with a bounded window.
-    const inflight = new Set<Promise<unknown>>();
-    while (Date.now() - t0 < STEP_S * 1000) {
-      const tickStart = Date.now();
-      const due = Math.round((rate * (tickStart - t0)) / 1000) - published;
-      for (let i = 0; i < due; i++) {
-        const topic = METERS[published % METERS.length];
-        const c = clients[published % clients.length];
-        const p = c.publishAsync(topic, `{"ts":${ts++},"power_kw":${published % 5000},"energy_kwh":${published}}`, { qos: 1 });
-        inflight.add(p);
-        void p.finally(() => inflight.delete(p));
-        published++;
-        if (inflight.size >= 2000) await Promise.race(inflight);
-      }
-      await new Promise((r) => setTimeout(r, Math.max(0, 10 - (Date.now() - tickStart))));
-    }
-    await Promise.all(inflight);
-    const elapsedS = (Date.now() - t0) / 1000;
-    const written1 = await metric(gw.httpUrl, 'gateway_points_written_total');
-    const p1 = procStatus(gw.pid);
-    stop = true;
-    await probing;
-    const backlog = await metric(gw.httpUrl, 'gateway_write_backlog_lines');
-    const r = {
-      offered: rate,
-      published: Math.round(published / elapsedS),
-      persisted: Math.round((written1 - written0) / elapsedS),
-      backlog,
-      p50: Math.round(pct(latencies, 50)),
-      p99: Math.round(pct(latencies, 99)),
-      cpu: Math.round(((p1.cpuTicks - p0.cpuTicks) / ticksPerS / elapsedS) * 100),
-      rssMb: Math.round(p1.rssKb / 1024),
-      probes: latencies.length,
-    };
-    results.push(r);
-    console.log(
-      `${String(r.offered).padStart(9)}  ${String(r.published).padStart(11)}  ${String(r.persisted).padStart(11)}  ${String(r.backlog).padStart(7)}  ${String(r.p50).padStart(10)}  ${String(r.p99).padStart(10)}  ${String(r.cpu).padStart(8)}  ${String(r.rssMb).padStart(9)}`,
-    );
-    // Let the backlog drain before the next step.
-    const drainStart = Date.now();
-    while ((await metric(gw.httpUrl, 'gateway_write_backlog_lines')) > 0 && Date.now() - drainStart < 60_000) await new Promise((r) => setTimeout(r, 200));
+  let o: BenchOptions;
+  try {
+    o = parseBenchOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    if (error.message) process.stderr.write(`error: ${error.message}\n\n`);
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(error.message ? 2 : 0);
   }
-  const peak = procStatus(gw.pid);
-  const total = rowsOf(await influxQuery(influx.url, 'bench', "SELECT count(power_kw) FROM energy WHERE sensor != 'probe'"))[0]?.count;
-  const accepted = await metric(gw.httpUrl, 'gateway_readings_accepted_total');
-  console.log(`gateway peak RSS (VmHWM): ${Math.round(peak.hwmKb / 1024)} MB; readings accepted ${accepted}, load points in InfluxDB ${total} (+ probes)`);
-  console.log(JSON.stringify({ results, peakRssMb: Math.round(peak.hwmKb / 1024) }));
-  await Promise.all([...clients, probe].map((c) => c.endAsync()));
-  await gw.stop();
-  await influx.stop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  const connectionsNeeded = o.scenario.kind === 'idle' ? o.scenario.connections : o.modes.includes('devices') ? o.devices : 1;
+  const limit = openFilesLimit();
+  if (limit.soft < connectionsNeeded + 1000) {
+    throw new Error(`open files limit ${limit.soft} (hard ${limit.hard}) is too low for ${connectionsNeeded} connections: run "ulimit -n ${Math.min(limit.hard, connectionsNeeded + 4096)}" first (npm run bench raises it to the hard limit)`);
+  }
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  packages.ensureDebianPackages(o.targets.includes('node-red') ? ['influxdb', 'mosquitto'] : ['influxdb'], { log });
+  const versions: Record<string, string> = { node: process.version };
+  if (o.targets.includes('node-red')) {
+    const v = await ensureNodeRed(log);
+    versions.nodeRed = v.nodeRed;
+    versions.influxdbNode = v.influxdbNode;
+  }
+  runDir = path.join(processes.dataRoot, `bench-run-${process.pid}`);
+  fs.rmSync(runDir, { recursive: true, force: true });
+  fs.mkdirSync(runDir, { recursive: true });
+  const influx: InfluxdbServer = await influxdb.startInfluxdb({ dataDir: path.join(runDir, 'influxdb'), logLevel: 'warn' });
+  onCleanup('InfluxDB', () => influx.stop());
+  versions.influxdb = (await influxdb.ping(influx.url))?.version ?? 'unknown';
+  // startGateway's defaults read it; the gateway gets it in its env anyway.
+  process.env.INFLUX_URL = influx.url;
+
+  const run: RunContext = { options: o, influxUrl: influx.url, runDir, onCleanup, log, stopping: () => stopping };
+  const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30) };
+  log(`${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB; node ${process.version}; InfluxDB ${versions.influxdb}${versions.nodeRed ? `; Node-RED ${versions.nodeRed} + node-red-contrib-influxdb ${versions.influxdbNode}` : ''}`);
+  log(`targets: ${o.targets.join(', ')}; ${describeLoad(o)}${Object.keys(o.gatewayEnv).length ? `; gateway env ${JSON.stringify(o.gatewayEnv)}` : ''}${process.env.GATEWAY_WORKERS ? `; GATEWAY_WORKERS=${process.env.GATEWAY_WORKERS}` : ''}`);
+
+  const segments: SegmentResult[] = [];
+  const reports: string[] = [];
+  if (o.scenario.kind === 'ladder') {
+    for (const mode of o.modes) {
+      const inMode: SegmentResult[] = [];
+      console.log(`\n${stepLine(STEP_HEADER)}`);
+      for (const kind of o.targets) {
+        if (stopping) return;
+        const seg = await ladderSegment(run, kind, mode, (s, step) => console.log(stepLine(stepRow(s, step))));
+        inMode.push(seg);
+        segments.push(seg);
+      }
+      if (stopping) return;
+      const report = comparisonTable(mode, inMode, describeLoad(o));
+      reports.push(report);
+      console.log(report);
+    }
+  } else if (o.scenario.kind === 'soak') {
+    for (const mode of o.modes) {
+      for (const kind of o.targets) {
+        if (stopping) return;
+        const seg = await soakSegment(run, kind, mode, (k: TargetKind, s: number, rss: Record<string, number>) => log(`${k} ${modeLabel(mode as LoadMode, 0)} t=${s}s RSS ${Object.entries(rss).map(([p, mb]) => `${p} ${mb} MB`).join(', ')}`));
+        segments.push(seg);
+        reports.push(soakReport(seg));
+        console.log(reports[reports.length - 1]);
+      }
+    }
+  } else {
+    for (const kind of o.targets) {
+      if (stopping) return;
+      const seg = await idleSegment(run, kind);
+      segments.push(seg);
+      reports.push(idleReport(seg));
+      console.log(reports[reports.length - 1]);
+    }
+  }
+
+  if (stopping) return;
+  if (reports.length > 1) console.log(`\n${'='.repeat(30)} summary ${'='.repeat(30)}${reports.join('\n')}`);
+  const result = {
+    bench: 'ingest',
+    at: new Date().toISOString(),
+    machine,
+    versions,
+    options: { ...o, gatewayWorkers: process.env.GATEWAY_WORKERS ?? o.gatewayEnv.GATEWAY_WORKERS },
+    summary: o.scenario.kind === 'ladder' ? segments.map(summary) : undefined,
+    segments,
+  };
+  const line = JSON.stringify(result);
+  console.log(line);
+  const jsonFile = o.jsonFile ?? path.join(processes.repoRoot, 'test-artifacts', 'bench', `ingest-${result.at.replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
+  fs.writeFileSync(jsonFile, line + '\n');
+  log(`JSON written to ${path.relative(process.cwd(), jsonFile)}`);
+  const failed = segments.filter((s) => s.error);
+  await cleanUp();
+  process.exit(failed.length > 0 ? 1 : 0);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+async function fail(error: unknown): Promise<void> {
+  if (!stopping) console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  await cleanUp().catch(() => undefined);
+  process.exit(stopping ? 130 : 1);
+}
+
+process.on('unhandledRejection', (error) => void fail(error));
+main().then(async () => {
+  // Ctrl-C: the signal handler is stopping everything and exits.
+  if (stopping) await cleanUp();
+}, fail);
