@@ -67,7 +67,7 @@ gateway and peer
   --workers <n>            GATEWAY_WORKERS for the gateway (any env var passes through too)
   --gateway-env K=V        more gateway environment (repeatable)
   --join-count 1000 --join-timeout-s 1   the peer's join node
-  --heap-snapshot all|<rate,...>   SIGUSR2 heap snapshots into test-artifacts/heap/
+  --heap-snapshot all|<rate,...>   heap snapshots (gateway SIGUSR2, Node-RED SIGPWR) into test-artifacts/heap/
   --json <file>            also write the JSON result there (default test-artifacts/bench/)`;
 
 /** A bad option: the message names the flag. */

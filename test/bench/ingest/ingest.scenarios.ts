@@ -17,6 +17,7 @@ const MB = 1024 * 1024;
 /** A step passes only if the publisher sent at least this share of the offered messages. */
 export const MIN_SENT_SHARE = 0.99;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
 /** What every segment shares. */
 export interface RunContext {
@@ -269,11 +270,11 @@ async function runStep(run: RunContext, seg: Segment, rate: number, seconds: num
   const acked = await ackedP;
   const offered = Math.round(rate * seconds);
   const why: string[] = [];
-  if (published.sent < MIN_SENT_SHARE * offered) why.push(`held back to ${Math.round(published.sent / seconds)}/s`);
+  if (published.sent < MIN_SENT_SHARE * offered) why.push(`held back to ${fmt(published.sent / seconds)}/s`);
   if (!inTime) {
-    why.push(persistedInDeadline < published.sent ? `${published.sent - persistedInDeadline} not queryable within ${o.deadlineS} s` : `all queryable only ${drainMs} ms after the last publish`);
+    why.push(persistedInDeadline < published.sent ? `${fmt(published.sent - persistedInDeadline)} not queryable within ${o.deadlineS} s` : `all queryable only ${fmt(drainMs ?? 0)} ms after the last publish`);
   }
-  if (persisted < published.sent) why.push(`${published.sent - persisted} lost${stillArriving ? ' (still arriving after 180 s)' : ''}`);
+  if (persisted < published.sent) why.push(`${fmt(published.sent - persisted)} lost${stillArriving ? ' (still arriving after 180 s)' : ''}`);
   if (acked.disconnects > 0) why.push(`${acked.disconnects} disconnects (${acked.disconnectReasons[0] ?? ''})`);
   return {
     rate,
