@@ -19,8 +19,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { influxdb, packages, processes, type InfluxdbServer } from '../support/deploy';
 import { reapLeftovers } from '../support/leftovers';
-import { OptionError, USAGE, parseBenchOptions, type BenchOptions, type LoadMode } from './ingest/bench.options';
-import { STEP_HEADER, comparisonTable, idleReport, modeLabel, soakReport, stepLine, stepRow, summary } from './ingest/bench.report';
+import { OptionError, USAGE, parseBenchOptions, type BenchOptions } from './ingest/bench.options';
+import { STEP_HEADER, comparisonTable, idleReport, soakReport, stepLine, stepRow, summary } from './ingest/bench.report';
 import type { TargetKind } from './ingest/bench.targets';
 import { idleSegment, ladderSegment, soakSegment, type RunContext, type SegmentResult } from './ingest/ingest.scenarios';
 import { ensureNodeRed } from './ingest/node-red.peer';
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     for (const mode of o.modes) {
       for (const kind of o.targets) {
         if (stopping) return;
-        const seg = await soakSegment(run, kind, mode, (k: TargetKind, s: number, rss: Record<string, number>) => log(`${k} ${modeLabel(mode as LoadMode, 0)} t=${s}s RSS ${Object.entries(rss).map(([p, mb]) => `${p} ${mb} MB`).join(', ')}`));
+        const seg = await soakSegment(run, kind, mode, (k: TargetKind, s: number, rss: Record<string, number>) => log(`${k} (${mode}) t=${s}s RSS ${Object.entries(rss).map(([p, mb]) => `${p} ${mb} MB`).join(', ')}`));
         segments.push(seg);
         reports.push(soakReport(seg));
         console.log(reports[reports.length - 1]);
