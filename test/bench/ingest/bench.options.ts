@@ -64,7 +64,7 @@ load
   --deadline-s 5           pass: every reading queryable this long after the last publish
 
 gateway and peer
-  --workers <n>            GATEWAY_WORKERS for the gateway (any env var passes through too)
+  --workers <n>            GATEWAY_WORKERS for the gateway, 0 = none (any env var passes through too)
   --gateway-env K=V        more gateway environment (repeatable)
   --join-count 1000 --join-timeout-s 1   the peer's join node
   --heap-snapshot all|<rate,...>   heap snapshots (gateway SIGUSR2, Node-RED SIGPWR) into test-artifacts/heap/
@@ -174,7 +174,11 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   if (!['devices', 'on', 'off'].includes(auth)) throw new OptionError(`--auth must be devices, on or off, got "${v.auth}"`);
 
   const gatewayEnv: Record<string, string> = {};
-  if (v.workers !== undefined) gatewayEnv.GATEWAY_WORKERS = String(positiveInt('--workers', v.workers, 0));
+  if (v.workers !== undefined) {
+    // 0 is the gateway's "parse on the main thread".
+    if (!/^\d+$/.test(v.workers)) throw new OptionError(`--workers must be a whole number (0: no worker threads), got "${v.workers}"`);
+    gatewayEnv.GATEWAY_WORKERS = v.workers;
+  }
   for (const pair of v['gateway-env'] ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new OptionError(`--gateway-env must be KEY=VALUE, got "${pair}"`);
