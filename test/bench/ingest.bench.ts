@@ -17,6 +17,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ensureBuilt } from '../support/build';
 import { influxdb, packages, processes, type InfluxdbServer } from '../support/deploy';
 import { reapLeftovers } from '../support/leftovers';
 import { OptionError, USAGE, parseBenchOptions, type BenchOptions } from './ingest/bench.options';
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
   packages.ensureDebianPackages(o.targets.includes('node-red') ? ['influxdb', 'mosquitto'] : ['influxdb'], { log });
+  // The gateway runs as in production, compiled (dist/): never a stale build.
+  if (o.targets.includes('gateway')) ensureBuilt();
   const versions: Record<string, string> = { node: process.version };
   if (o.targets.includes('node-red')) {
     const v = await ensureNodeRed(log);
