@@ -48,8 +48,8 @@ export class QosOnePublisher {
   acked = 0;
   /** PUBACKs for ids not in flight (a broker bug or a duplicate): should stay 0. */
   strayAcks = 0;
-  /** Called after each PUBACK (the generator sends what is owed). */
-  onAck: () => void = () => undefined;
+  /** Called after each PUBACK with its packet id (the generator sends what is owed; the drill records what was acknowledged). */
+  onAck: (packetId: number) => void = () => undefined;
   /** Called once when the connection ends, with the reason. */
   onClose: (reason: string) => void = () => undefined;
   closed = false;
@@ -135,8 +135,8 @@ export class QosOnePublisher {
     return !this.closed && this.inflightCount < this.options.window;
   }
 
-  /** Writes one QoS 1 PUBLISH; the caller checks {@link canSend} first. Topic and payload are ASCII here. */
-  publish(topic: string, payload: string): void {
+  /** Writes one QoS 1 PUBLISH and returns its packet id; the caller checks {@link canSend} first. Topic and payload are ASCII here. */
+  publish(topic: string, payload: string): number {
     let id = this.nextId;
     while (this.inUse[id] === 1) id = id === 65535 ? 1 : id + 1;
     this.nextId = id === 65535 ? 1 : id + 1;
@@ -166,6 +166,7 @@ export class QosOnePublisher {
     packet.write(payload, at, 'latin1');
     this.socket.write(packet);
     this.lastWriteAt = Date.now();
+    return id;
   }
 
   /** Batches the writes of one pacing tick into fewer syscalls. */
@@ -195,7 +196,7 @@ export class QosOnePublisher {
     this.inUse[id] = 0;
     this.inflightCount -= 1;
     this.acked += 1;
-    this.onAck();
+    this.onAck(id);
   }
 
   private startKeepalive(): void {

@@ -14,7 +14,7 @@ describe('loadConfig (contract §1)', () => {
       mqttAuth: 'required',
       deviceCredentialsFile: path.join(REPO_ROOT, '.data/device-credentials.json'),
       influx: { url: 'http://127.0.0.1:8086', db: 'park', bucket: undefined, org: undefined, token: undefined, api: undefined, batchSize: 5000, flushIntervalMs: 200, createDb: true },
-      wal: { dir: path.join(REPO_ROOT, '.data/wal'), maxBytes: 10_240 * 1024 * 1024, segmentBytes: 64 * 1024 * 1024, cacheBytes: 64 * 1024 * 1024, legacySpoolDir: path.join(REPO_ROOT, '.data/spool') },
+      wal: { dir: path.join(REPO_ROOT, '.data/wal'), maxBytes: 10_240 * 1024 * 1024, segmentBytes: 64 * 1024 * 1024, cacheBytes: 64 * 1024 * 1024, legacySpoolDir: path.join(REPO_ROOT, '.data/spool'), fsync: true },
       parkModelFiles: [DEMO_PARK_MODEL],
       payloadLimits: { maxFutureMs: 5 * 60_000, maxAgeMs: 7 * 24 * 3_600_000 },
       vitals: { windowMs: 60_000, allowedLatenessMs: 30_000 },
@@ -131,7 +131,7 @@ describe('loadConfig (contract §1)', () => {
     const c = loadConfig({ INFLUX_BATCH_SIZE: '100', INFLUX_FLUSH_MS: '50', WAL_DIR: '/tmp/wal', WAL_MAX_MB: '2', WAL_SEGMENT_MB: '1', WAL_CACHE_MB: '3', SPOOL_DIR: '/tmp/sp', VITALS_WINDOW_MS: '5000', VITALS_LATENESS_MS: '0', LOG_LEVEL: 'silent' });
     expect(c.influx.batchSize).toBe(100);
     expect(c.influx.flushIntervalMs).toBe(50);
-    expect(c.wal).toEqual({ dir: '/tmp/wal', maxBytes: 2 * 1024 * 1024, segmentBytes: 1024 * 1024, cacheBytes: 3 * 1024 * 1024, legacySpoolDir: '/tmp/sp' });
+    expect(c.wal).toEqual({ dir: '/tmp/wal', maxBytes: 2 * 1024 * 1024, segmentBytes: 1024 * 1024, cacheBytes: 3 * 1024 * 1024, legacySpoolDir: '/tmp/sp', fsync: true });
     expect(c.vitals).toEqual({ windowMs: 5000, allowedLatenessMs: 0 });
     expect(c.logLevel).toBe('silent');
   });

@@ -54,7 +54,7 @@ export interface GatewayConfig {
    * the sender keeps of it (`WAL_CACHE_MB`). `legacySpoolDir` (`SPOOL_DIR`):
    * where an older version spooled points; imported into the log at start.
    */
-  wal: { dir: string; maxBytes: number; segmentBytes: number; cacheBytes: number; legacySpoolDir: string };
+  wal: { dir: string; maxBytes: number; segmentBytes: number; cacheBytes: number; legacySpoolDir: string; fsync: boolean };
   parkModelFiles: string[];
   payloadLimits: PayloadLimits;
   vitals: { windowMs: number; allowedLatenessMs: number };
@@ -150,6 +150,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       segmentBytes: int(env, 'WAL_SEGMENT_MB', 64, 1, 1024) * 1024 * 1024,
       cacheBytes: int(env, 'WAL_CACHE_MB', 64, 1, 65_536) * 1024 * 1024,
       legacySpoolDir: path.resolve(env.SPOOL_DIR || path.join(REPO_ROOT, '.data/spool')),
+      fsync: oneOf(env, 'WAL_FSYNC', ['on', 'off'] as const, 'on') === 'on',
     },
     // Empty entries ("a.json,") are skipped before resolving: path.resolve('')
     // is the working directory, which would then be read as a park model.

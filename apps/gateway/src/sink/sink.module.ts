@@ -31,7 +31,8 @@ const WAL = Symbol('WAL');
       provide: WAL,
       inject: [CONFIG, LOGGER, CLOCK, METRICS],
       useFactory: (config: GatewayConfig, log: Logger, clock: Clock, metrics: GatewayMetrics) => {
-        const wal = WriteAheadLog.open({ dir: config.wal.dir, maxBytes: config.wal.maxBytes, segmentBytes: config.wal.segmentBytes }, log, clock);
+        const wal = WriteAheadLog.open({ dir: config.wal.dir, maxBytes: config.wal.maxBytes, segmentBytes: config.wal.segmentBytes, fsync: config.wal.fsync }, log, clock);
+        if (!config.wal.fsync) log.warn('WAL_FSYNC=off: readings are acknowledged before they are flushed to disk; a power cut may lose them (for measuring only)');
         const counter = (name: string, help: string, read: () => number) => (metrics.counters[name] = { help, read });
         counter('gateway_wal_commits_total', 'Group commits of the write-ahead log (one write + fdatasync each).', () => wal.stats.commits);
         counter('gateway_wal_written_bytes_total', 'Bytes written to the write-ahead log.', () => wal.stats.bytesWritten);
