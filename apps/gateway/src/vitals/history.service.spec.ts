@@ -150,6 +150,13 @@ describe('HistoryService.history: 400 naming the parameter (contract §7)', () =
   it.each([
     ['metric', {}, /required/],
     ['metric', { metric: 'watts' }, /unknown metric "watts"/],
+    // issue 8 item 9: inherited names are not metrics (was a 500)
+    ['metric', { metric: 'constructor' }, /unknown metric "constructor"/],
+    ['metric', { metric: '__proto__' }, /unknown metric "__proto__"/],
+    ['metric', { metric: 'toString' }, /unknown metric "toString"/],
+    ['metric', { metric: 'hasOwnProperty' }, /unknown metric "hasOwnProperty"/],
+    ['every', { metric: 'load_kw', every: 'constructor' }, /got "constructor"/],
+    ['every', { metric: 'load_kw', every: '__proto__' }, /got "__proto__"/],
     ['building', { metric: 'load_kw', building: 'b9' }, /unknown building "b9" in park "tp"/],
     ['every', { metric: 'load_kw', every: '5m' }, /expected one of 1m, 15m, 1h, 1d, got "5m"/],
     ['from', { metric: 'load_kw', from: 'yesterday' }, /"yesterday"/],

@@ -1,6 +1,6 @@
 import { computeKpis, INFLUXQL_AGGREGATE, Kpis, ROLLUP, VitalSigns, VitalStatus } from '@park/metrics';
 import { LocalDay, localDays, ParkIndex, startOfLocalDay, startOfLocalMonth, startOfLocalYear } from '@park/telemetry';
-import { badParam } from '../api/api-errors';
+import { badParam, ownKey } from '../api/api-errors';
 import { InfluxQuery, InfluxSeries } from '../influx/influx.ports';
 import { influxString } from '../influx/influxql';
 
@@ -43,13 +43,13 @@ export class HistoryService {
 
   async history(park: ParkIndex, q: HistoryQuery): Promise<HistoryPoint[]> {
     if (!q.metric) throw badParam('metric', `required; one of ${Object.keys(ROLLUP).join(', ')}`);
-    if (!(q.metric in ROLLUP)) throw badParam('metric', `unknown metric "${q.metric}"; one of ${Object.keys(ROLLUP).join(', ')}`);
+    if (!ownKey(ROLLUP, q.metric)) throw badParam('metric', `unknown metric "${q.metric}"; one of ${Object.keys(ROLLUP).join(', ')}`);
     const metric = q.metric as keyof VitalSigns;
     if (q.building !== undefined && q.building !== '' && !park.buildings.has(q.building)) {
       throw badParam('building', `unknown building "${q.building}" in park "${park.model.id}"`);
     }
     const every = q.every || '1m';
-    const everyMs = EVERY_MS[every];
+    const everyMs = ownKey(EVERY_MS, every) ? EVERY_MS[every] : undefined;
     if (!everyMs) throw badParam('every', `expected one of ${Object.keys(EVERY_MS).join(', ')}, got "${every}"`);
     const toMs = timeParam('to', q.to, this.clock());
     const fromMs = timeParam('from', q.from, toMs - 86_400_000);

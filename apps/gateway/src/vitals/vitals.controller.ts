@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { parkOr404 } from '../api/api-errors';
+import { parkOr404, stringParam } from '../api/api-errors';
 import { PARKS } from '../park/park.module';
 import { ParkRegistry } from '../park/park-registry';
 import { HistoryService } from './history.service';
@@ -34,7 +34,8 @@ export class VitalsController {
   @ApiQuery({ name: 'to', required: false, description: 'ISO 8601 or epoch ms; default now' })
   @ApiQuery({ name: 'every', required: false, enum: ['1m', '15m', '1h', '1d'] })
   history(@Param('park') park: string, @Query('metric') metric: string, @Query('building') building?: string, @Query('from') from?: string, @Query('to') to?: string, @Query('every') every?: string) {
-    return this.historyService.history(parkOr404(this.parks, park), { metric, building, from, to, every });
+    const q = { metric: stringParam('metric', metric) ?? '', building: stringParam('building', building), from: stringParam('from', from), to: stringParam('to', to), every: stringParam('every', every) };
+    return this.historyService.history(parkOr404(this.parks, park), q);
   }
 
   @Get('alarms')
@@ -49,6 +50,6 @@ export class VitalsController {
   @ApiQuery({ name: 'period', required: false, enum: ['day', 'month', 'year'] })
   @ApiQuery({ name: 'building', required: false })
   kpis(@Param('park') park: string, @Query('period') period?: string, @Query('building') building?: string) {
-    return this.historyService.kpis(parkOr404(this.parks, park), period ?? 'day', building);
+    return this.historyService.kpis(parkOr404(this.parks, park), stringParam('period', period) ?? 'day', stringParam('building', building));
   }
 }
