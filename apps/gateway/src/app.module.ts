@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ApiModule } from './api/api.module';
+import { AuthModule } from './auth/auth.module';
 import { BrokerModule } from './broker/broker.module';
 import { GatewayConfig } from './config/gateway-config';
+import { TlsMaterial } from './config/tls-files';
 import { Clock, systemClock } from './core/clock';
 import { CoreModule } from './core/core.module';
 import { LiveModule } from './live/live.module';
@@ -14,7 +16,7 @@ import { VitalsModule } from './vitals/vitals.module';
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: GatewayConfig, log: Logger, clock: Clock = systemClock): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(config, log, clock), VitalsModule, LiveModule, BrokerModule, ApiModule] };
+  static forRoot(config: GatewayConfig, log: Logger, clock: Clock = systemClock, tls?: TlsMaterial): DynamicModule {
+    return { module: AppModule, imports: [CoreModule.forRoot(config, log, clock, tls), AuthModule, VitalsModule, LiveModule, BrokerModule, ApiModule] };
   }
 }

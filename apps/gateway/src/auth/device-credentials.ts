@@ -118,10 +118,15 @@ export interface DeviceIdentity {
 
 /**
  * Device authentication and publish authorization, over the credentials
- * file loaded at start-up.
+ * file loaded at start-up. `replace()` swaps in a new file's content (a
+ * change over `/api/devices`, or SIGHUP): new logins see it at once, and so
+ * do connected devices, whose identity object is shared and updated in place
+ * (a removed device's next publish is refused and its connection closed).
  */
 export class DeviceAuthenticator {
-  private readonly byName: Map<string, DeviceCredential>;
+  private byName: Map<string, DeviceCredential>;
+  /** One identity per username, shared by its connections, so that replace() reaches them. */
+  private readonly identities = new Map<string, DeviceIdentity>();
 
   constructor(file: CredentialsFile) {
     this.byName = new Map(file.devices.map((c) => [c.username, c]));
@@ -137,12 +142,42 @@ export class DeviceAuthenticator {
     const cred = this.byName.get(username);
     // Unknown users still pay one scrypt so that timing does not reveal which names exist.
     const ok = await verifyPassword(password.toString(), cred?.hash ?? DUMMY_HASH);
-    return ok && cred ? { username: cred.username, publish: cred.publish } : undefined;
+    return ok && cred ? this.identityOf(cred) : undefined;
+  }
+
+  /**
+   * The identity of a device that presented a client certificate the TLS
+   * layer verified against TLS_CA (contract §8): its subject CN is the
+   * username. undefined when no credential has that username (the
+   * certificate proves a name, the credentials file says what it may do).
+   */
+  authenticateCertificate(commonName: string): DeviceIdentity | undefined {
+    const cred = this.byName.get(commonName);
+    return cred ? this.identityOf(cred) : undefined;
+  }
+
+  /** Swaps in a new credentials file's content (live: see the class comment). */
+  replace(file: CredentialsFile): void {
+    this.byName = new Map(file.devices.map((c) => [c.username, c]));
+    for (const [username, identity] of this.identities) {
+      const cred = this.byName.get(username);
+      identity.publish = cred ? cred.publish : [];
+      if (!cred) this.identities.delete(username);
+    }
   }
 
   /** May this identity publish on this topic? */
   static mayPublish(identity: DeviceIdentity, topic: string): boolean {
     return identity.publish.some((f) => topicMatches(f, topic));
+  }
+
+  private identityOf(cred: DeviceCredential): DeviceIdentity {
+    let identity = this.identities.get(cred.username);
+    if (!identity) {
+      identity = { username: cred.username, publish: cred.publish };
+      this.identities.set(cred.username, identity);
+    }
+    return identity;
   }
 }
 

@@ -1,6 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { DEVICE_AUTHENTICATOR } from '../auth/device-auth.token';
 import { DeviceAuthenticator, readCredentialsFile } from '../auth/device-credentials';
-import { CONFIG, LOGGER, UPGRADE_ROUTER } from '../core/core.tokens';
+import { CONFIG, LOGGER, TLS, UPGRADE_ROUTER } from '../core/core.tokens';
+import { TlsMaterial, tlsServerOptions } from '../config/tls-files';
 import { UpgradeRouter } from '../core/upgrade.router';
 import { GatewayConfig } from '../config/gateway-config';
 import { INGEST, IngestModule } from '../ingest/ingest.module';
@@ -11,8 +13,9 @@ import { ExternalBroker } from './external-broker';
 import { TELEMETRY_BROKER, TelemetryBroker } from './telemetry-broker';
 
 /**
- * The MQTT side: the embedded aedes broker (TCP, and WebSocket `/mqtt` on
- * the HTTP server, whose upgrade handler it registers itself) or a
+ * The MQTT side: the embedded aedes broker (TCP and mqtts on MQTT_HOST, and
+ * WebSocket `/mqtt`, whose upgrade handler it registers for the device
+ * listener: see main.ts and docs/security.md) or a
  * connection to an external broker. Either way every message goes to ingest
  * before it is acknowledged.
  */
@@ -20,9 +23,17 @@ import { TELEMETRY_BROKER, TelemetryBroker } from './telemetry-broker';
   imports: [IngestModule],
   providers: [
     {
+      // The embedded broker's device authenticator, shared with the
+      // /api/devices routes so that a credential change applies at once.
+      provide: DEVICE_AUTHENTICATOR,
+      inject: [CONFIG],
+      useFactory: (config: GatewayConfig): DeviceAuthenticator | null =>
+        !config.mqttUrl && config.mqttAuth === 'required' ? new DeviceAuthenticator(readCredentialsFile(config.deviceCredentialsFile, { mustExist: true })) : null,
+    },
+    {
       provide: TELEMETRY_BROKER,
-      inject: [CONFIG, INGEST, LOGGER, UPGRADE_ROUTER],
-      useFactory: (config: GatewayConfig, ingest: IngestService, log: Logger, router: UpgradeRouter): TelemetryBroker => {
+      inject: [CONFIG, INGEST, LOGGER, UPGRADE_ROUTER, DEVICE_AUTHENTICATOR, TLS],
+      useFactory: (config: GatewayConfig, ingest: IngestService, log: Logger, router: UpgradeRouter, authenticator: DeviceAuthenticator | null, tlsFiles: TlsMaterial | null): TelemetryBroker => {
         if (config.mqttUrl) {
           return new ExternalBroker(
             { url: config.mqttUrl, clientId: config.mqttClientId, shareGroup: config.mqttShareGroup, username: process.env.MQTT_USERNAME || undefined, password: process.env.MQTT_PASSWORD || undefined },
@@ -30,15 +41,15 @@ import { TELEMETRY_BROKER, TelemetryBroker } from './telemetry-broker';
             log,
           );
         }
-        const authenticator = config.mqttAuth === 'required' ? new DeviceAuthenticator(readCredentialsFile(config.deviceCredentialsFile, { mustExist: true })) : undefined;
         if (!authenticator) log.warn('MQTT_AUTH=off: the embedded broker accepts anonymous devices on any topic');
-        const broker = new EmbeddedBroker({ host: config.host, port: config.mqttPort, authenticator }, ingest, log);
-        router.add(broker.webSocketUpgradeHandler());
+        const tls = tlsFiles && config.tls ? { port: config.tls.mqttPort, options: tlsServerOptions(tlsFiles, { clientCertificates: authenticator !== null }) } : undefined;
+        const broker = new EmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, tls, authenticator: authenticator ?? undefined }, ingest, log);
+        router.add(broker.webSocketUpgradeHandler(), 'device');
         return broker;
       },
     },
   ],
-  exports: [TELEMETRY_BROKER],
+  exports: [TELEMETRY_BROKER, DEVICE_AUTHENTICATOR],
 })
 export class BrokerModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(@Inject(TELEMETRY_BROKER) private readonly broker: TelemetryBroker, @Inject(LOGGER) private readonly log: Logger) {}

@@ -1,10 +1,12 @@
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { TOPIC_ROOT } from '@park/telemetry';
 import { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { DeviceAuthenticator, DeviceIdentity } from '../auth/device-credentials';
 import { reachesProtectedTopics } from '../auth/topic-filter';
 import { UpgradeHandler } from '../core/upgrade.router';
+import { verifiedClientName } from '../config/tls-files';
 import { IngestService } from '../ingest/ingest.service';
 import { Logger } from '../observability/logger';
 import { PacketSizeGuard } from './packet-size.guard';
@@ -19,8 +21,12 @@ import { BrokerStatus, TelemetryBroker } from './telemetry-broker';
 export const MAX_PACKET_BYTES = 1024 * 1024;
 
 export interface EmbeddedBrokerOptions {
+  /** MQTT_HOST (contract §8). */
   host: string;
-  port: number;
+  /** Plain MQTT over TCP; undefined = `MQTT_PORT=off`. */
+  port?: number;
+  /** mqtts on MQTT_TLS_PORT (contract §8). */
+  tls?: { port: number; options: tls.TlsOptions };
   /** undefined = MQTT_AUTH=off. */
   authenticator?: DeviceAuthenticator;
 }
@@ -34,10 +40,14 @@ export interface EmbeddedBrokerOptions {
 export class EmbeddedBroker implements TelemetryBroker {
   private aedes?: Aedes;
   private server?: net.Server;
+  private tlsServer?: tls.Server;
   private wss?: WebSocketServer;
   private readonly identities = new WeakMap<Client, DeviceIdentity>();
+  /** The verified client-certificate CN of a connection's stream (contract §8, TLS_CA). */
+  private readonly certificateNames = new WeakMap<object, string>();
   private listening = false;
   boundPort?: number;
+  tlsBoundPort?: number;
 
   constructor(
     private readonly opts: EmbeddedBrokerOptions,
@@ -57,6 +67,15 @@ export class EmbeddedBroker implements TelemetryBroker {
       connectTimeout: 10_000,
       authenticate: (client, username, password, done) => {
         if (!auth) return done(null, true);
+        // A client certificate verified against TLS_CA whose CN is a known
+        // device logs that device in without a password; a username other
+        // than the CN is judged by its password, as without a certificate.
+        const cn = this.certificateNames.get(client.conn);
+        const byCertificate = cn !== undefined && (username === undefined || username === cn) ? auth.authenticateCertificate(cn) : undefined;
+        if (byCertificate) {
+          this.identities.set(client, byCertificate);
+          return done(null, true);
+        }
         auth.authenticate(username, password).then(
           (identity) => {
             if (!identity) {
@@ -84,14 +103,30 @@ export class EmbeddedBroker implements TelemetryBroker {
     // noDelay: PUBACKs go out when the log has the readings, a few at a time;
     // Nagle would hold each small write for the device's delayed TCP ACK
     // (~40 ms), capping a connection at a few hundred messages a second.
-    this.server = net.createServer({ noDelay: true }, (socket) => this.aedes!.handle(this.guard(socket, socket.remoteAddress ?? '?')));
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.opts.port, this.opts.host, () => resolve());
-    });
-    this.boundPort = (this.server.address() as net.AddressInfo).port;
+    if (this.opts.port !== undefined) {
+      this.server = net.createServer({ noDelay: true }, (socket) => this.aedes!.handle(this.guard(socket, socket.remoteAddress ?? '?')));
+      this.boundPort = await listen(this.server, this.opts.port, this.opts.host);
+    }
+    if (this.opts.tls) {
+      this.tlsServer = tls.createServer(this.opts.tls.options, (socket) => {
+        socket.setNoDelay(true);
+        const stream = this.guard(socket, socket.remoteAddress ?? '?');
+        const cn = verifiedClientName(socket);
+        if (cn !== undefined) this.certificateNames.set(stream, cn);
+        this.aedes!.handle(stream);
+      });
+      // A failed handshake (plain MQTT on the TLS port, an expired client
+      // certificate the device insists on) is the device's problem, not ours.
+      this.tlsServer.on('tlsClientError', (err, socket) => this.log.debug({ remote: socket.remoteAddress, err: err.message }, 'MQTT TLS handshake failed'));
+      this.tlsBoundPort = await listen(this.tlsServer, this.opts.tls.port, this.opts.host);
+    }
     this.listening = true;
-    this.log.info({ host: this.opts.host, port: this.boundPort, auth: auth ? 'required' : 'off', devices: auth?.size }, 'embedded MQTT broker listening');
+    this.log.info({ host: this.opts.host, port: this.boundPort ?? 'off', tlsPort: this.tlsBoundPort, auth: auth ? 'required' : 'off', devices: auth?.size }, 'embedded MQTT broker listening');
+  }
+
+  /** Swaps the mqtts certificate (SIGHUP reload); connected devices keep their sessions. */
+  setSecureContext(options: tls.SecureContextOptions): void {
+    this.tlsServer?.setSecureContext(options);
   }
 
   /** Serves MQTT over WebSocket at `/mqtt` on the gateway's HTTP server (an UpgradeRouter handler). */
@@ -100,8 +135,10 @@ export class EmbeddedBroker implements TelemetryBroker {
     return (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt' || !this.aedes) return false;
       this.wss!.handleUpgrade(req, socket, head, (ws) => {
-        const stream = createWebSocketStream(ws);
-        this.aedes!.handle(this.guard(stream, socket.remoteAddress ?? '?'), req);
+        const stream = this.guard(createWebSocketStream(ws), socket.remoteAddress ?? '?');
+        const cn = verifiedClientName(socket);
+        if (cn !== undefined) this.certificateNames.set(stream, cn);
+        this.aedes!.handle(stream, req);
       });
       return true;
     };
@@ -113,7 +150,7 @@ export class EmbeddedBroker implements TelemetryBroker {
    */
   async stop(): Promise<void> {
     this.listening = false;
-    const closing = new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    const closing = Promise.all([this.server, this.tlsServer].map((srv) => new Promise<void>((r) => (srv ? srv.close(() => r()) : r()))));
     await this.ingest.drain();
     await new Promise<void>((r) => (this.aedes ? this.aedes.close(() => r()) : r()));
     this.wss?.clients.forEach((c) => c.terminate());
@@ -122,7 +159,9 @@ export class EmbeddedBroker implements TelemetryBroker {
   }
 
   status(): BrokerStatus {
-    return { mode: 'embedded', up: this.listening, url: `mqtt://${this.opts.host}:${this.boundPort ?? this.opts.port}`, clients: this.aedes?.connectedClients ?? 0 };
+    const url = this.opts.port !== undefined ? `mqtt://${this.opts.host}:${this.boundPort ?? this.opts.port}` : `mqtts://${this.opts.host}:${this.tlsBoundPort ?? this.opts.tls?.port}`;
+    const tlsUrl = this.opts.tls && this.opts.port !== undefined ? { tlsUrl: `mqtts://${this.opts.host}:${this.tlsBoundPort ?? this.opts.tls.port}` } : {};
+    return { mode: 'embedded', up: this.listening, url, ...tlsUrl, clients: this.aedes?.connectedClients ?? 0 };
   }
 
   private guard(stream: net.Socket | import('node:stream').Duplex, remote: string) {
@@ -166,4 +205,11 @@ export class EmbeddedBroker implements TelemetryBroker {
     }
     done(null, sub);
   }
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as net.AddressInfo).port));
+  });
 }

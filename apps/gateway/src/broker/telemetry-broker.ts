@@ -14,6 +14,8 @@ export interface BrokerStatus {
   /** Embedded: listening; external: connected to the broker. */
   up: boolean;
   url: string;
+  /** Embedded with TLS: the mqtts listener besides the plain one. */
+  tlsUrl?: string;
   clients?: number;
   subscription?: string;
   detail?: string;

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_PAYLOAD_LIMITS, PayloadLimits } from '@park/telemetry';
 import { InfluxApi, InfluxTarget } from '../influx/influx.ports';
+import { redactUrl } from '../observability/redact';
 
 /**
  * The repository root: the nearest folder above this file whose
@@ -27,9 +28,25 @@ export const DEMO_PARK_MODEL = path.join(REPO_ROOT, 'apps/gateway/parks/demo.par
 
 /** Everything the gateway is configured with; only from the environment (contract §1). */
 export interface GatewayConfig {
-  host: string;
+  /** Operators' listener: API, live stream, viewer (`HTTP_HOST`, default `HOST`; contract §8). */
+  httpHost: string;
   httpPort: number;
-  mqttPort: number;
+  /** Devices' listeners: MQTT, mqtts, MQTT over WebSocket (`MQTT_HOST`, default `HOST`; contract §8). */
+  mqttHost: string;
+  /** Plain MQTT over TCP; undefined = `MQTT_PORT=off` (TLS only). */
+  mqttPort?: number;
+  /**
+   * Port of the devices' WebSocket listener (`/mqtt` only) on MQTT_HOST when
+   * MQTT_HOST and HTTP_HOST differ (`MQTT_WS_PORT`, default HTTP_PORT).
+   * When they are the same, `/mqtt` is served on the HTTP listener (contract §1).
+   */
+  mqttWsPort: number;
+  /** TLS by file (contract §8); undefined = no TLS. */
+  tls?: TlsConfig;
+  /** Operator authentication (contract §8). */
+  api: ApiAuthConfig;
+  /** WebSocket `/api/live` limits (issue 8 item 9). */
+  live: { maxClients: number };
   /** External broker URL; undefined = embedded aedes. */
   mqttUrl?: string;
   /** Shared-subscription group for external mode (`$share/{group}/park/#`). */
@@ -62,6 +79,30 @@ export interface GatewayConfig {
   logLevel: string;
   /** Ingest worker threads (`GATEWAY_WORKERS`; 0 = parse on the main thread). */
   workers: number;
+}
+
+/** TLS certificate files (PEM) and the mqtts port (contract §8). */
+export interface TlsConfig {
+  /** `TLS_CERT`: the server certificate chain. */
+  certFile: string;
+  /** `TLS_KEY`: its private key. */
+  keyFile: string;
+  /** `TLS_CA`: CA(s) whose client certificates authenticate devices; undefined = no client certificates. */
+  caFile?: string;
+  /** `MQTT_TLS_PORT`, default 8883. */
+  mqttPort: number;
+}
+
+/** Operator authentication settings (contract §8). */
+export interface ApiAuthConfig {
+  /** `API_AUTH`: `required` (default) or `off`. */
+  auth: 'required' | 'off';
+  /** `API_TOKENS`: the hashed token file. */
+  tokensFile: string;
+  /** `METRICS_AUTH`: `/metrics` needs a token unless `off`. */
+  metricsAuth: 'required' | 'off';
+  /** `ALLOWED_ORIGINS`: browser origins besides the gateway's own that may open `/api/live`. */
+  allowedOrigins: string[];
 }
 
 /** A configuration error: names the variable (or file), the value and the fix. */
@@ -100,12 +141,45 @@ function url(env: Env, name: string, def: string | undefined, protocols: string[
   try {
     u = new URL(raw);
   } catch {
-    throw new ConfigError(`environment variable ${name}="${raw}" is not a URL; expected e.g. ${protocols[0]}//127.0.0.1`);
+    throw new ConfigError(`environment variable ${name}="${redactUrl(raw)}" is not a URL; expected e.g. ${protocols[0]}//127.0.0.1`);
   }
   if (!protocols.includes(u.protocol)) {
-    throw new ConfigError(`environment variable ${name}="${raw}" has protocol ${u.protocol}; expected one of ${protocols.join(', ')}`);
+    throw new ConfigError(`environment variable ${name}="${redactUrl(raw)}" has protocol ${u.protocol}; expected one of ${protocols.join(', ')}`);
   }
   return raw.replace(/\/+$/, '');
+}
+
+function tlsConfig(env: Env): TlsConfig | undefined {
+  const cert = env.TLS_CERT || undefined;
+  const key = env.TLS_KEY || undefined;
+  const ca = env.TLS_CA || undefined;
+  if (!cert && !key) {
+    if (ca) throw new ConfigError('environment variable TLS_CA is set but TLS_CERT and TLS_KEY are not: client certificates need TLS; set TLS_CERT and TLS_KEY too, or unset TLS_CA');
+    return undefined;
+  }
+  if (!cert || !key) {
+    const missing = cert ? 'TLS_KEY' : 'TLS_CERT';
+    throw new ConfigError(`environment variable ${missing} is not set but ${cert ? 'TLS_CERT' : 'TLS_KEY'} is: TLS needs both the certificate (TLS_CERT) and its private key (TLS_KEY), as PEM files; set ${missing} or unset both`);
+  }
+  return { certFile: path.resolve(cert), keyFile: path.resolve(key), caFile: ca ? path.resolve(ca) : undefined, mqttPort: int(env, 'MQTT_TLS_PORT', 8883, 0, 65535) };
+}
+
+/** A comma-separated list of browser origins (`scheme://host[:port]`), normalised as browsers send them. */
+function origins(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (!raw) return [];
+  return raw.split(',').map((o) => o.trim()).filter((o) => o.length > 0).map((o) => {
+    let u: URL | undefined;
+    try {
+      u = new URL(o);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== o.replace(/\/+$/, '')) {
+      throw new ConfigError(`environment variable ${name} has "${o}", which is not an origin; expected scheme://host[:port] such as https://twin.example.com, comma-separated`);
+    }
+    return u.origin;
+  });
 }
 
 /**
@@ -121,10 +195,21 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   }
   const parkModel = env.PARK_MODEL && env.PARK_MODEL.trim() !== '' ? env.PARK_MODEL : DEMO_PARK_MODEL;
   const httpPort = int(env, 'HTTP_PORT', 3000, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
   return {
-    host: env.HOST || '127.0.0.1',
+    httpHost: env.HTTP_HOST || host,
     httpPort,
-    mqttPort: int(env, 'MQTT_PORT', 1883, 0, 65535),
+    mqttHost: env.MQTT_HOST || host,
+    mqttPort: env.MQTT_PORT === 'off' ? undefined : int(env, 'MQTT_PORT', 1883, 0, 65535),
+    mqttWsPort: int(env, 'MQTT_WS_PORT', httpPort, 0, 65535),
+    tls: tlsConfig(env),
+    api: {
+      auth: oneOf(env, 'API_AUTH', ['required', 'off'] as const, 'required')!,
+      tokensFile: path.resolve(env.API_TOKENS || path.join(REPO_ROOT, '.data/api-tokens.json')),
+      metricsAuth: oneOf(env, 'METRICS_AUTH', ['required', 'off'] as const, 'required')!,
+      allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
+    },
+    live: { maxClients: int(env, 'LIVE_MAX_CLIENTS', 500, 1, 100_000) },
     mqttUrl: url(env, 'MQTT_URL', undefined, ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
     mqttShareGroup: shareGroup,
     // Stable across restarts (so the external broker's persistent session, with

@@ -1,22 +1,24 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { GatewayConfig } from '../config/gateway-config';
+import { TlsMaterial } from '../config/tls-files';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { Logger } from '../observability/logger';
 import { Clock, systemClock } from './clock';
-import { BUS, CLOCK, CONFIG, LOGGER, METRICS, UPGRADE_ROUTER } from './core.tokens';
+import { BUS, CLOCK, CONFIG, LOGGER, METRICS, TLS, UPGRADE_ROUTER } from './core.tokens';
 import { EventBus } from './event.bus';
 import { GatewayEvents } from './gateway.events';
 import { UpgradeRouter } from './upgrade.router';
 
 /**
  * What every feature may use: the configuration, the logger, the counters,
- * the clock, the event bus and the HTTP upgrade router. Global, so feature
+ * the clock, the event bus, the HTTP upgrade router and the TLS files
+ * (null without TLS). Global, so feature
  * modules import only each other's ports.
  */
 @Global()
 @Module({})
 export class CoreModule {
-  static forRoot(config: GatewayConfig, log: Logger, clock: Clock = systemClock): DynamicModule {
+  static forRoot(config: GatewayConfig, log: Logger, clock: Clock = systemClock, tls?: TlsMaterial): DynamicModule {
     const bus = new EventBus<GatewayEvents>((type, err) => log.error({ event: type, err: (err as Error)?.stack ?? String(err) }, 'a bus subscriber failed; the others still got the event'));
     const providers = [
       { provide: CONFIG, useValue: config },
@@ -25,6 +27,7 @@ export class CoreModule {
       { provide: CLOCK, useValue: clock },
       { provide: BUS, useValue: bus },
       { provide: UPGRADE_ROUTER, useValue: new UpgradeRouter() },
+      { provide: TLS, useValue: tls ?? null },
     ];
     return { module: CoreModule, providers, exports: providers.map((p) => p.provide) };
   }

@@ -1,5 +1,9 @@
 import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { BUS, CLOCK, LOGGER, METRICS, UPGRADE_ROUTER } from '../core/core.tokens';
+import { AuthModule } from '../auth/auth.module';
+import { OPERATOR_AUTH } from '../auth/auth.tokens';
+import { OperatorAuth } from '../auth/operator.auth';
+import { GatewayConfig } from '../config/gateway-config';
+import { BUS, CLOCK, CONFIG, LOGGER, METRICS, UPGRADE_ROUTER } from '../core/core.tokens';
 import { Clock } from '../core/clock';
 import { GatewayBus } from '../core/gateway.events';
 import { UpgradeRouter } from '../core/upgrade.router';
@@ -16,17 +20,18 @@ const LIVE = Symbol('LIVE');
 /**
  * WebSocket `/api/live` (contract §7): subscribes to the bus, reads the
  * snapshot of a new client through the vitals read model, and registers
- * its own upgrade handler.
+ * its own upgrade handler on the operators' listener, where it checks the
+ * operator (contract §8) with the same OperatorAuth as the HTTP guard.
  */
 @Module({
-  imports: [ParkModule, VitalsModule],
+  imports: [ParkModule, VitalsModule, AuthModule],
   providers: [
     {
       provide: LIVE,
-      inject: [PARKS, VITALS_READ_MODEL, BUS, METRICS, LOGGER, CLOCK, UPGRADE_ROUTER],
-      useFactory: (parks: ParkRegistry, vitals: VitalsReadModel, bus: GatewayBus, metrics: GatewayMetrics, log: Logger, clock: Clock, router: UpgradeRouter) => {
-        const hub = new LiveHub(() => parks.all().map((p) => p.model.id), vitals, bus, metrics, log, clock);
-        router.add(hub.upgradeHandler());
+      inject: [PARKS, VITALS_READ_MODEL, BUS, METRICS, LOGGER, CLOCK, UPGRADE_ROUTER, OPERATOR_AUTH, CONFIG],
+      useFactory: (parks: ParkRegistry, vitals: VitalsReadModel, bus: GatewayBus, metrics: GatewayMetrics, log: Logger, clock: Clock, router: UpgradeRouter, auth: OperatorAuth, config: GatewayConfig) => {
+        const hub = new LiveHub(() => parks.all().map((p) => p.model.id), vitals, bus, metrics, log, clock, auth, { maxClients: config.live.maxClients });
+        router.add(hub.upgradeHandler(), 'operator');
         return hub;
       },
     },

@@ -35,6 +35,8 @@ export class GatewayMetrics {
   readonly writeLatency = new Histogram();
   lateReadings = 0;
   liveDroppedMessages = 0;
+  /** /api/live upgrades refused because LIVE_MAX_CLIENTS were connected. */
+  liveRefusedClients = 0;
   /** Gauges are read at scrape time through these callbacks. */
   gauges: Record<string, { help: string; read: () => number }> = {};
   /** Counters kept by other components, read at scrape time. */
@@ -69,6 +71,7 @@ export class GatewayMetrics {
     counter('gateway_write_failures_total', 'Write requests that failed (network, 429, 5xx).', this.writeFailures);
     counter('gateway_points_replayed_total', 'Points sent to InfluxDB from the write-ahead log on disk (after an outage or a restart).', this.pointsReplayed);
     counter('gateway_live_dropped_messages_total', 'Live-stream messages dropped for slow WebSocket clients.', this.liveDroppedMessages);
+    counter('gateway_live_refused_clients_total', 'Live-stream connections refused because LIVE_MAX_CLIENTS were connected.', this.liveRefusedClients);
     const h = this.writeLatency;
     out.push('# HELP gateway_write_latency_seconds Latency of successful InfluxDB write requests.', '# TYPE gateway_write_latency_seconds histogram');
     LATENCY_BUCKETS_S.forEach((b, i) => out.push(`gateway_write_latency_seconds_bucket{le="${b}"} ${h.counts[i]}`));

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { parkOr404, stringParam } from '../api/api-errors';
+import { RequireRole } from '../auth/auth.decorators';
 import { PARKS } from '../park/park.module';
 import { ParkRegistry } from '../park/park-registry';
 import { HistoryService } from './history.service';
@@ -9,8 +10,14 @@ import { VITALS_READ_MODEL, VitalsReadModel } from './vitals.read-model';
 
 export const HISTORY = Symbol('HISTORY');
 
-/** Vital signs, history, alarms and KPIs of a park (contract §7). */
+/**
+ * Vital signs, history, alarms and KPIs of a park (contract §7). Every route
+ * here reads, so the viewer role (contract §8) is set once for the
+ * controller; the guard also answers a park outside the token's scope with
+ * the unknown-park 404.
+ */
 @ApiTags('vitals')
+@RequireRole('viewer')
 @Controller('api/parks/:park')
 export class VitalsController {
   constructor(
