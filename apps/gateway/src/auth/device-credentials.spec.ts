@@ -102,6 +102,33 @@ describe('DeviceAuthenticator', () => {
   });
 });
 
+describe('DeviceAuthenticator: client certificates and live changes (contract §8)', () => {
+  const file = async (devices: Array<[string, string[]]>): Promise<CredentialsFile> => ({
+    version: 1,
+    devices: await Promise.all(devices.map(async ([username, publish]) => ({ username, hash: await hashPassword('pw'), publish, createdAt: '2026-11-27T00:00:00Z' }))),
+  });
+
+  it('a verified certificate CN that is a known username is that device; an unknown CN is nobody', async () => {
+    const auth = new DeviceAuthenticator(await file([['b01-m01', ['park/demo/b01/#']]]));
+    expect(auth.authenticateCertificate('b01-m01')).toEqual({ username: 'b01-m01', publish: ['park/demo/b01/#'] });
+    expect(auth.authenticateCertificate('b09-m01')).toBeUndefined();
+  });
+
+  it('replace(): new devices log in at once; a connected device’s rights follow the file, a removed one may publish nothing', async () => {
+    const auth = new DeviceAuthenticator(await file([['a', ['park/demo/b01/#']]]));
+    const connected = (await auth.authenticate('a', 'pw'))!;
+    expect(DeviceAuthenticator.mayPublish(connected, 'park/demo/b01/energy/m01')).toBe(true);
+    auth.replace(await file([['a', ['park/demo/b02/#']], ['b', ['park/demo/b03/#']]]));
+    expect(await auth.authenticate('b', 'pw')).toBeDefined();
+    expect(DeviceAuthenticator.mayPublish(connected, 'park/demo/b01/energy/m01')).toBe(false);
+    expect(DeviceAuthenticator.mayPublish(connected, 'park/demo/b02/energy/m01')).toBe(true);
+    auth.replace(await file([['b', ['park/demo/b03/#']]]));
+    expect(DeviceAuthenticator.mayPublish(connected, 'park/demo/b02/energy/m01')).toBe(false);
+    expect(await auth.authenticate('a', 'pw')).toBeUndefined();
+    expect(auth.size).toBe(1);
+  });
+});
+
 describe('credentials file', () => {
   const file = (name: string, content: unknown) => {
     const f = path.join(dir, name);

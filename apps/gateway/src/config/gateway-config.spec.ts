@@ -6,9 +6,14 @@ describe('loadConfig (contract §1)', () => {
   it('has the contract defaults with an empty environment', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
-      host: '127.0.0.1',
+      httpHost: '127.0.0.1',
+      mqttHost: '127.0.0.1',
       httpPort: 3000,
       mqttPort: 1883,
+      mqttWsPort: 3000,
+      tls: undefined,
+      api: { auth: 'required', tokensFile: path.join(REPO_ROOT, '.data/api-tokens.json'), metricsAuth: 'required', allowedOrigins: [] },
+      live: { maxClients: 500 },
       mqttUrl: undefined,
       mqttShareGroup: undefined,
       mqttAuth: 'required',
@@ -53,7 +58,8 @@ describe('loadConfig (contract §1)', () => {
       MAX_AGE_S: '3600',
     });
     expect(c).toMatchObject({
-      host: '0.0.0.0',
+      httpHost: '0.0.0.0',
+      mqttHost: '0.0.0.0',
       httpPort: 8080,
       mqttPort: 0,
       mqttUrl: 'mqtt://broker.local:1883',
@@ -65,6 +71,43 @@ describe('loadConfig (contract §1)', () => {
       payloadLimits: { maxFutureMs: 60_000, maxAgeMs: 3_600_000 },
     });
     expect(c.mqttClientId).toMatch(/-8080$/);
+  });
+
+  it('contract §8: MQTT_HOST and HTTP_HOST bind apart, both default to HOST', () => {
+    expect(loadConfig({ HOST: '10.0.0.5', MQTT_HOST: '0.0.0.0' })).toMatchObject({ mqttHost: '0.0.0.0', httpHost: '10.0.0.5' });
+    expect(loadConfig({ HTTP_HOST: '127.0.0.1', MQTT_HOST: '10.1.1.1', MQTT_WS_PORT: '8083' })).toMatchObject({ mqttHost: '10.1.1.1', httpHost: '127.0.0.1', mqttWsPort: 8083 });
+    expect(loadConfig({ MQTT_PORT: 'off' }).mqttPort).toBeUndefined();
+  });
+
+  it('contract §8: TLS by file, MQTT_TLS_PORT default 8883, TLS_CA optional', () => {
+    expect(loadConfig({ TLS_CERT: '/etc/park/cert.pem', TLS_KEY: '/etc/park/key.pem' }).tls).toEqual({ certFile: '/etc/park/cert.pem', keyFile: '/etc/park/key.pem', caFile: undefined, mqttPort: 8883 });
+    expect(loadConfig({ TLS_CERT: 'c', TLS_KEY: 'k', TLS_CA: 'ca', MQTT_TLS_PORT: '9883' }).tls).toMatchObject({ caFile: path.resolve('ca'), mqttPort: 9883 });
+  });
+
+  it.each([
+    [{ TLS_CERT: 'c' }, /TLS_KEY is not set but TLS_CERT is/],
+    [{ TLS_KEY: 'k' }, /TLS_CERT is not set but TLS_KEY is/],
+    [{ TLS_CA: 'ca' }, /TLS_CA is set but TLS_CERT and TLS_KEY are not/],
+    [{ API_AUTH: 'maybe' }, /API_AUTH="maybe".*required, off/],
+    [{ METRICS_AUTH: 'no' }, /METRICS_AUTH="no"/],
+    [{ ALLOWED_ORIGINS: 'https://a.example/path' }, /ALLOWED_ORIGINS has "https:\/\/a.example\/path", which is not an origin/],
+    [{ ALLOWED_ORIGINS: 'a.example' }, /not an origin/],
+    [{ LIVE_MAX_CLIENTS: '0' }, /LIVE_MAX_CLIENTS="0"/],
+  ])('contract §8 settings: %j stops start-up naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('contract §8: API_AUTH, API_TOKENS, METRICS_AUTH, ALLOWED_ORIGINS, LIVE_MAX_CLIENTS', () => {
+    expect(loadConfig({ API_AUTH: 'off', API_TOKENS: '/etc/park/tokens.json', METRICS_AUTH: 'off', ALLOWED_ORIGINS: 'https://twin.example.com, http://localhost:5173/', LIVE_MAX_CLIENTS: '20' })).toMatchObject({
+      api: { auth: 'off', tokensFile: '/etc/park/tokens.json', metricsAuth: 'off', allowedOrigins: ['https://twin.example.com', 'http://localhost:5173'] },
+      live: { maxClients: 20 },
+    });
+  });
+
+  it('finding 4: a bad MQTT_URL or INFLUX_URL is named without its password', () => {
+    expect(() => loadConfig({ MQTT_URL: 'http://gw:hunter2@broker:1883' })).toThrow(/MQTT_URL="http:\/\/gw:\*\*\*@broker:1883" has protocol http:/);
+    expect(() => loadConfig({ INFLUX_URL: 'ftp://u:hunter2@x' })).not.toThrow(/hunter2/);
   });
 
   it('treats empty variables as unset', () => {

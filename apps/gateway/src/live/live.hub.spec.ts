@@ -9,6 +9,9 @@ import { GatewayMetrics } from '../observability/gateway-metrics';
 import { createLogger } from '../observability/logger';
 import { testBus } from '../testing/test-bus';
 import { VitalsReadModel } from '../vitals/vitals.read-model';
+import { ApiTokenStore } from '../auth/api-tokens';
+import { OperatorAuth } from '../auth/operator.auth';
+import { SessionStore } from '../auth/session.store';
 import { LiveHub, MAX_CLIENT_BUFFER_BYTES } from './live.hub';
 
 const T = '2026-11-27T08:00:00.000Z';
@@ -37,6 +40,13 @@ interface Client {
 
 let server: http.Server;
 let hub: LiveHub;
+let clock: ManualClock;
+let tokens: ApiTokenStore;
+let auth: OperatorAuth;
+/** Tokens made per test: an admin of every park, a viewer of p2 only. */
+let admin: string;
+let p2viewer: string;
+const MAX_CLIENTS = 5;
 let bus: GatewayBus;
 let metrics: GatewayMetrics;
 let baseUrl: string;
@@ -45,7 +55,12 @@ const clients: Client[] = [];
 beforeEach(async () => {
   metrics = new GatewayMetrics();
   bus = testBus();
-  hub = new LiveHub(() => ['p1', 'p2'], readModel, bus, metrics, createLogger('silent'), new ManualClock(Date.parse(T)));
+  clock = new ManualClock(Date.parse(T));
+  tokens = new ApiTokenStore({ version: 1, tokens: [] });
+  admin = tokens.add('admin', 'admin', undefined, clock.now()).token;
+  p2viewer = tokens.add('p2-viewer', 'viewer', ['p2'], clock.now()).token;
+  auth = new OperatorAuth({ auth: 'required', tokensFile: '', metricsAuth: 'required', allowedOrigins: ['https://twin.example.com'] }, tokens, new SessionStore(clock), false);
+  hub = new LiveHub(() => ['p1', 'p2'], readModel, bus, metrics, createLogger('silent'), clock, auth, { maxClients: MAX_CLIENTS });
   hub.start();
   const router = new UpgradeRouter();
   router.add(hub.upgradeHandler());
@@ -62,8 +77,8 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-async function connect(query = ''): Promise<Client> {
-  const ws = new WebSocket(`${baseUrl}/api/live${query}`);
+async function connect(query = '', headers: Record<string, string> = { authorization: `Bearer ${admin}` }): Promise<Client> {
+  const ws = new WebSocket(`${baseUrl}/api/live${query}`, { headers });
   const c: Client = { ws, messages: [] };
   ws.on('message', (data) => c.messages.push(JSON.parse(data.toString())));
   clients.push(c);
@@ -72,6 +87,24 @@ async function connect(query = ''): Promise<Client> {
     ws.once('error', reject);
   });
   return c;
+}
+
+/** Opens an upgrade that must be refused; the HTTP answer. */
+async function refused(query: string, headers: Record<string, string>): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  const ws = new WebSocket(`${baseUrl}/api/live${query}`, { headers });
+  ws.on('error', () => undefined);
+  try {
+    return await new Promise((resolve, reject) => {
+      ws.on('unexpected-response', (_req, r) => {
+        let body = '';
+        r.on('data', (c: Buffer) => (body += c.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body, headers: r.headers }));
+      });
+      ws.on('open', () => reject(new Error('opened')));
+    });
+  } finally {
+    ws.terminate();
+  }
 }
 
 async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -94,17 +127,7 @@ describe('LiveHub (contract §7, WebSocket /api/live)', () => {
   });
 
   it('refuses an unknown park with a 404 and a JSON error', async () => {
-    const ws = new WebSocket(`${baseUrl}/api/live?park=nowhere`);
-    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      ws.on('unexpected-response', (_req, r) => {
-        let body = '';
-        r.on('data', (c: Buffer) => (body += c.toString()));
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
-      });
-      ws.on('open', () => reject(new Error('opened')));
-    });
-    ws.on('error', () => undefined);
-    ws.terminate();
+    const res = await refused('?park=nowhere', { authorization: `Bearer ${admin}` });
     expect(res.status).toBe(404);
     expect(JSON.parse(res.body)).toEqual({ error: 'not_found', message: 'unknown park "nowhere"' });
   });
@@ -207,6 +230,88 @@ describe('LiveHub (contract §7, WebSocket /api/live)', () => {
     const closed = new Promise((resolve) => a.ws.once('close', resolve));
     hub.close();
     await closed;
+    expect(hub.size).toBe(0);
+  });
+});
+
+describe('LiveHub: who may connect (contract §8; issue 8 finding 3)', () => {
+  it('finding 3: without a token the upgrade is refused with 401 and WWW-Authenticate: Bearer', async () => {
+    const res = await refused('', {});
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="park-twin"');
+    expect(hub.size).toBe(0);
+  });
+
+  it('a bad or revoked token is a 401 with error="invalid_token"', async () => {
+    expect((await refused('', { authorization: 'Bearer ptk_0000000000000000_' + 'x'.repeat(43) })).headers['www-authenticate']).toMatch(/invalid_token/);
+    tokens.revoke('admin');
+    expect((await refused('', { authorization: `Bearer ${admin}` })).status).toBe(401);
+  });
+
+  it('the session cookie of POST /api/session opens it too', async () => {
+    const op = tokens.verify(p2viewer)!;
+    const session = auth.sessions.create(op.tokenId);
+    const c = await connect('?park=p2', { cookie: `other=1; park_session=${session.id}` });
+    await until(() => c.messages.length === 1, 'snapshot');
+    expect(c.messages[0]).toMatchObject({ type: 'snapshot', parkId: 'p2' });
+  });
+
+  it('finding 3: a browser upgrade from a foreign Origin is refused with 403, even with a valid token', async () => {
+    const res = await refused('', { authorization: `Bearer ${admin}`, origin: 'https://evil.example' });
+    expect(res.status).toBe(403);
+    expect(hub.size).toBe(0);
+  });
+
+  it('the gateway’s own origin and ALLOWED_ORIGINS may connect', async () => {
+    const own = new URL(baseUrl.replace('ws:', 'http:')).origin;
+    await connect('', { authorization: `Bearer ${admin}`, origin: own });
+    await connect('', { authorization: `Bearer ${admin}`, origin: 'https://twin.example.com' });
+    await until(() => hub.size === 2, 'both connected');
+  });
+
+  it('a park outside the token’s scope answers exactly like an unknown park; no ?park= means the first park in scope', async () => {
+    const out = await refused('?park=p1', { authorization: `Bearer ${p2viewer}` });
+    const unknown = await refused('?park=nowhere', { authorization: `Bearer ${p2viewer}` });
+    expect(out.status).toBe(404);
+    expect(JSON.parse(out.body)).toEqual({ error: 'not_found', message: 'unknown park "p1"' });
+    expect(unknown.status).toBe(404);
+    const c = await connect('', { authorization: `Bearer ${p2viewer}` });
+    await until(() => c.messages.length === 1, 'snapshot');
+    expect(c.messages[0]).toMatchObject({ parkId: 'p2' });
+  });
+
+  it('item 9: past LIVE_MAX_CLIENTS the upgrade is refused with 503 before it happens, and counted', async () => {
+    for (let i = 0; i < MAX_CLIENTS; i++) await connect();
+    const res = await refused('', { authorization: `Bearer ${admin}` });
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('30');
+    expect(hub.size).toBe(MAX_CLIENTS);
+    expect(metrics.render()).toMatch(/^gateway_live_refused_clients_total 1$/m);
+  });
+
+  it('item 9: every 30 s each client is pinged; one that did not answer the previous ping is cut off', async () => {
+    const answering = await connect();
+    const dead = await connect();
+    await until(() => hub.size === 2, 'two clients');
+    // The dead client stops answering pings (its socket no longer reads).
+    (dead.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    let pings = 0;
+    answering.ws.on('ping', () => pings++);
+    clock.advance(30_000);
+    await until(() => pings === 1, 'the first ping answered');
+    await new Promise((r) => setTimeout(r, 50));
+    clock.advance(30_000);
+    await until(() => hub.size === 1, 'the silent client cut off');
+    expect([...clients].find((c) => c === answering)!.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('a client whose token is revoked is disconnected at the next ping', async () => {
+    const c = await connect('?park=p2', { authorization: `Bearer ${p2viewer}` });
+    await until(() => c.messages.length === 1, 'snapshot');
+    const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
+    tokens.revoke('p2-viewer');
+    clock.advance(30_000);
+    expect(await closed).toBe(1008);
     expect(hub.size).toBe(0);
   });
 });
