@@ -82,7 +82,7 @@ const ofType = <T extends LiveMessage['type']>(type: T) => received.filter((r) =
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 function connectLive(onMessage: (m: LiveMessage) => void): Promise<WebSocket> {
-  const ws = new WebSocket(`${gw.liveUrl}?park=vt`);
+  const ws = new WebSocket(`${gw.liveUrl}?park=vt`, { headers: gw.adminHeaders });
   ws.on('message', (data) => onMessage(JSON.parse(data.toString())));
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
@@ -98,7 +98,9 @@ const describeAlarm = (a: Alarm) => `${a.state} ${a.severity} ${a.building}/${a.
 beforeAll(async () => {
   const modelFile = path.join(ownedDir('vitals-live'), 'vt.park.json');
   fs.writeFileSync(modelFile, JSON.stringify(PARK, null, 2));
-  gw = await startGateway({ name: 'vitals-live', env: { INFLUX_DB: ownDb('vitals_live'), PARK_MODEL: modelFile, VITALS_WINDOW_MS: String(WINDOW_MS), VITALS_LATENESS_MS: String(LATENESS_MS) } });
+  // With operator authentication on (contract §8): this end-to-end suite reads
+  // everything as an operator would, with a token.
+  gw = await startGateway({ name: 'vitals-live', auth: true, env: { INFLUX_DB: ownDb('vitals_live'), PARK_MODEL: modelFile, VITALS_WINDOW_MS: String(WINDOW_MS), VITALS_LATENESS_MS: String(LATENESS_MS) } });
   simDevice = await connectDevice(gw.mqttUrl, { clientId: 'sim-live' });
   probeDevice = await connectDevice(gw.mqttUrl, { clientId: 'probe' });
   live = await connectLive((msg) => {
@@ -134,7 +136,7 @@ beforeAll(async () => {
     for (const m of sim.stepUntil(Math.min(now, S + RUN_MS - 1))) void simDevice.publishAsync(m.topic, m.payload, { qos: 1 });
     if (now >= nextPoll) {
       nextPoll = now + 1_000;
-      void getJson<Alarm[]>(`${gw.httpUrl}/api/parks/vt/alarms`).then((r) => alarmPolls.push({ atMs: Date.now(), alarms: r.body }));
+      void getJson<Alarm[]>(`${gw.httpUrl}/api/parks/vt/alarms`, gw.adminHeaders).then((r) => alarmPolls.push({ atMs: Date.now(), alarms: r.body }));
     }
     // A second client joins while the scenarios hold: its snapshot lists the active alarms.
     if (!lateSnapshot && now >= S + 27_000) {
@@ -219,14 +221,14 @@ describe('live stream /api/live (contract §7)', () => {
 
 describe('GET /api/parks/vt/vitals (contract §7)', () => {
   test('answers the latest closed window, as the live stream sent it', async () => {
-    const res = await getJson<{ window: { start: string; end: string }; park: Record<string, unknown>; buildings: Record<string, Record<string, unknown>> }>(`${gw.httpUrl}/api/parks/vt/vitals`);
+    const res = await getJson<{ window: { start: string; end: string }; park: Record<string, unknown>; buildings: Record<string, Record<string, unknown>> }>(`${gw.httpUrl}/api/parks/vt/vitals`, gw.adminHeaders);
     expect(res.status).toBe(200);
     const sent = await waitFor(() => ofType('vitals').find((v) => v.msg.window.startMs === Date.parse(res.body.window.start))?.msg, { what: 'the same window on the live stream' });
     expect(Date.parse(res.body.window.end) - Date.parse(res.body.window.start)).toBe(WINDOW_MS);
     expect(Object.keys(res.body.buildings).sort()).toEqual(['b1', 'b2', 'b3', 'b4', 'bx']);
     expect(res.body.park.status).toBe(sent.park.status);
     expect(res.body.buildings.b2.co2_ppm_max).toBe(sent.buildings.b2.co2_ppm_max);
-    expect((await getJson(`${gw.httpUrl}/api/parks/nowhere/vitals`)).status).toBe(404);
+    expect((await getJson(`${gw.httpUrl}/api/parks/nowhere/vitals`, gw.adminHeaders)).status).toBe(404);
   });
 });
 
@@ -295,7 +297,7 @@ describe('alarms raised and cleared (contract §6)', () => {
 
 describe('live values equal a recompute of the same range (contract §6)', () => {
   test('query the live points, recompute the range, query again: the same values', async () => {
-    expect(await metric(gw.httpUrl, 'gateway_readings_late_total')).toBe(0);
+    expect(await metric(gw.httpUrl, 'gateway_readings_late_total', gw.adminHeaders)).toBe(0);
     const from = S + WINDOW_MS;
     const to = S + RUN_MS;
     const select = `SELECT * FROM vitals WHERE time >= ${from}ms AND time < ${to}ms GROUP BY scope, building`;
@@ -339,7 +341,7 @@ describe('restart', () => {
     expect(expected).toEqual(expect.arrayContaining(['b2/co2/critical', 'b4/offline/critical', 'bx/offline/critical']));
     const restartedAt = Date.now();
     await gw.restart();
-    const listed = (await getJson<Alarm[]>(`${gw.httpUrl}/api/parks/vt/alarms`)).body.map((a) => `${a.building}/${a.rule}/${a.severity}`).sort();
+    const listed = (await getJson<Alarm[]>(`${gw.httpUrl}/api/parks/vt/alarms`, gw.adminHeaders)).body.map((a) => `${a.building}/${a.rule}/${a.severity}`).sort();
     expect(listed).toEqual(expected);
     // Windows close after the restart with the conditions still holding: no second raise.
     const again: LiveMessage[] = [];

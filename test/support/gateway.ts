@@ -4,7 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
+import { ApiTokenStore, readTokensFile, Role } from '../../apps/gateway/src/auth/api-tokens';
 import { DIST } from './build';
 import { ports, processes, type ChildExit } from './deploy';
 import { MODULE_RUN, ownedDir } from './leftovers';
@@ -19,9 +22,16 @@ export interface GatewayOptions {
    * and MQTT_PORT, INFLUX_URL of the shared server, a fresh INFLUX_DB
    * (`gw_<pid>_<run>_<n>`, created by the gateway), WAL_DIR and
    * DEVICE_CREDENTIALS in fresh `.data/test-*` folders, MQTT_AUTH=off,
+   * API_AUTH=off (unless `auth`), API_TOKENS in a fresh folder,
    * LOG_LEVEL=info. A value of undefined removes the variable.
    */
   env?: Record<string, string | undefined>;
+  /**
+   * Operator authentication on (contract §8, API_AUTH=required): an admin
+   * token is made in the gateway's API_TOKENS file before it starts, and
+   * handed back as `adminToken`.
+   */
+  auth?: boolean;
   /** Base name of the log in test-artifacts/logs/ (default gateway-<pid>-<n>). */
   name?: string;
   /** Full log path instead (stdout and stderr, appended across restarts). */
@@ -32,8 +42,17 @@ export interface GatewayOptions {
 
 /** A running gateway. */
 export interface Gateway {
-  /** http://127.0.0.1:HTTP_PORT */
+  /** http://127.0.0.1:HTTP_PORT (https:// when TLS_CERT is set) */
   httpUrl: string;
+  /** With `auth`: an admin token of every park. */
+  adminToken?: string;
+  /** With `auth`: `{ authorization: 'Bearer <admin token>' }`; `{}` without. */
+  adminHeaders: Record<string, string>;
+  /**
+   * Makes an operator token over `POST /api/tokens` (with the admin token),
+   * live, and returns it. Only with `auth`.
+   */
+  addToken(name: string, role: Role, parks?: string[]): Promise<string>;
   /** The broker devices use: MQTT_URL, or mqtt://127.0.0.1:MQTT_PORT (embedded). */
   mqttUrl: string;
   /** MQTT over WebSocket on the HTTP port: ws://127.0.0.1:HTTP_PORT/mqtt. */
@@ -77,6 +96,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     WAL_DIR: ownedDir('wal'),
     DEVICE_CREDENTIALS: path.join(ownedDir('gateway'), 'device-credentials.json'),
     MQTT_AUTH: 'off',
+    API_AUTH: options.auth ? 'required' : 'off',
+    API_TOKENS: path.join(ownedDir('gateway'), 'api-tokens.json'),
     LOG_LEVEL: 'info',
   };
   const env: Record<string, string> = {};
@@ -85,7 +106,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   }
   const logFile = options.logFile ?? path.join(processes.repoRoot, 'test-artifacts', 'logs', `${options.name ?? `gateway-${process.pid}-${n}`}.log`);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
-  const httpUrl = `http://${host}:${env.HTTP_PORT}`;
+  const tls = Boolean(env.TLS_CERT);
+  const httpUrl = `${tls ? 'https' : 'http'}://${host}:${env.HTTP_PORT}`;
+  let adminToken: string | undefined;
+  if (options.auth) {
+    const store = new ApiTokenStore(readTokensFile(env.API_TOKENS, { mustExist: false }), env.API_TOKENS);
+    adminToken = store.add(`test-admin-${n}`, 'admin', undefined, Date.now()).token;
+  }
+  const adminHeaders: Record<string, string> = adminToken ? { authorization: `Bearer ${adminToken}` } : {};
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
 
   type Child = ReturnType<typeof launchChild>;
@@ -126,9 +154,18 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   const gateway: Gateway = {
     httpUrl,
+    adminToken,
+    adminHeaders,
+    async addToken(name, role, parks) {
+      if (!adminToken) throw new Error('addToken needs startGateway({ auth: true })');
+      const res = await fetch(`${httpUrl}/api/tokens`, { method: 'POST', headers: { ...adminHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ name, role, parks }) });
+      const body = (await res.json()) as { token?: string };
+      if (res.status !== 201 || !body.token) throw new Error(`POST /api/tokens answered ${res.status}: ${JSON.stringify(body)}`);
+      return body.token;
+    },
     mqttUrl: env.MQTT_URL ?? `mqtt://${host}:${env.MQTT_PORT}`,
-    wsUrl: `ws://${host}:${env.HTTP_PORT}/mqtt`,
-    liveUrl: `ws://${host}:${env.HTTP_PORT}/api/live`,
+    wsUrl: `${tls ? 'wss' : 'ws'}://${host}:${env.HTTP_PORT}/mqtt`,
+    liveUrl: `${tls ? 'wss' : 'ws'}://${host}:${env.HTTP_PORT}/api/live`,
     env,
     logFile,
     get pid() {
@@ -160,14 +197,29 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   return gateway;
 }
 
-/** GET /api/health answers with JSON, healthy (200) or degraded (503). */
-async function healthAnswers(httpUrl: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${httpUrl}/api/health`, { signal: AbortSignal.timeout(2000) });
-    if (res.status !== 200 && res.status !== 503) return false;
-    await res.json();
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * GET /api/health answers with JSON, healthy (200) or degraded (503). Over
+ * HTTPS the certificate is not checked here: this only asks whether the
+ * process is up; the TLS tests check the certificate themselves.
+ */
+function healthAnswers(httpUrl: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const url = new URL('/api/health', httpUrl);
+    const get = url.protocol === 'https:' ? https.get : http.get;
+    const req = get(url, { timeout: 2000, rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => {
+        try {
+          JSON.parse(body);
+          resolve(res.statusCode === 200 || res.statusCode === 503);
+        } catch {
+          resolve(false);
+        }
+      });
+      res.on('error', () => resolve(false));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
 }

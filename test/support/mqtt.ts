@@ -10,9 +10,9 @@ export async function publishJson(client: MqttClient, topic: string, payload: un
   await client.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), { qos });
 }
 
-/** Fetches JSON from the gateway; returns status and body. */
-export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(url);
+/** Fetches JSON from the gateway (with these headers, e.g. a gateway's `adminHeaders`); returns status and body. */
+export async function getJson<T = unknown>(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, { headers });
   const text = await res.text();
   let body: unknown = text;
   try {
@@ -24,8 +24,8 @@ export async function getJson<T = unknown>(url: string): Promise<{ status: numbe
 }
 
 /** Reads one counter or gauge from the Prometheus text of /metrics. */
-export async function metric(httpUrl: string, name: string): Promise<number> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+export async function metric(httpUrl: string, name: string, headers: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`, { headers })).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   if (!line) throw new Error(`metric ${name} not found in /metrics`);
   return Number(line.slice(name.length + 1));
