@@ -10,7 +10,7 @@
  * The views draw (ui/*.view.ts, scene/twin.scene.ts); the controller decides.
  */
 import type { ParkModel } from '@park/telemetry';
-import { ApiError, ParkApi, type ParkSummary } from './api/park.api';
+import { ApiError, isUnauthorized, ParkApi, type ParkSummary } from './api/park.api';
 import { LiveSocket } from './api/live.socket';
 import { metricText } from './lib/building.metric';
 import { COLOUR_MODES, SCALES, type ColourMode } from './lib/colour.scale';
@@ -31,6 +31,7 @@ import { HudView } from './ui/hud.view';
 import { LabelsView } from './ui/labels.view';
 import { LegendView } from './ui/legend.view';
 import { LiveStatusView } from './ui/live-status.view';
+import { LoginView } from './ui/login.view';
 import { ParkHeaderView } from './ui/park-header.view';
 
 /** How often the stale check runs (the limit itself is 3 s, lib/live.reducer.ts). */
@@ -45,6 +46,8 @@ const KPI_AFTER_RECONNECT_MS = 1000;
 export interface TwinStart {
   api: ParkApi;
   hook: TwinHook;
+  /** The sign-in form (contract §8), shown again whenever the session ends. */
+  login: LoginView;
   parks: readonly ParkSummary[];
   summary: ParkSummary;
   model: ParkModel;
@@ -65,8 +68,16 @@ export class TwinController {
       boot.abort();
       hook.disposed = true;
     };
-    const parks = await loadParks(api, boot.signal);
+    const login = new LoginView(byId('login'), async (token) => {
+      try {
+        await api.signIn(token);
+      } catch (e) {
+        throw new Error(isUnauthorized(e) ? 'That token is not valid: revoked, expired or mistyped.' : (e as Error).message);
+      }
+    });
+    const parks = await loadParks(api, login, boot.signal);
     if (!parks) return null;
+    hook.signedIn = true;
     hideFatal();
     if (parks.length === 0) {
       showFatal('The gateway serves no park', 'Set PARK_MODEL to a park model file and restart the gateway.');
@@ -88,7 +99,7 @@ export class TwinController {
       return null;
     }
     if (boot.signal.aborted) return null;
-    return new TwinController({ api, hook, parks, summary, model });
+    return new TwinController({ api, hook, login, parks, summary, model });
   }
 
   private state: TwinState;
@@ -103,6 +114,7 @@ export class TwinController {
 
   private readonly api: ParkApi;
   private readonly hook: TwinHook;
+  private readonly login: LoginView;
   private readonly model: ParkModel;
   private readonly socket: LiveSocket;
   private readonly scene: TwinScene | null;
@@ -119,13 +131,17 @@ export class TwinController {
   private readonly input: CanvasInputView | null;
 
   constructor(
-    { api, hook, parks, summary, model }: TwinStart,
+    { api, hook, login, parks, summary, model }: TwinStart,
     /** Client clock, epoch ms (the reducer and the stale rule take time as an argument). */
     private readonly clock: () => number = Date.now,
   ) {
     this.api = api;
     this.hook = hook;
+    this.login = login;
     this.model = model;
+    // Any 401 (the session expired, the token was revoked, the gateway
+    // restarted): ask again, then reload what the live stream does not bring.
+    api.onUnauthorized = () => this.signInAgain();
     hook.parkId = model.id;
     this.state = initialTwinState(model.id);
     const askedMode = new URLSearchParams(location.search).get('colour') as ColourMode;
@@ -187,6 +203,7 @@ export class TwinController {
         this.dispatch({ type: 'connection', state: c });
         if (c === 'open') this.scheduleKpis(KPI_AFTER_RECONNECT_MS);
       },
+      refused: () => void this.checkSession(),
     });
     this.socket.start();
 
@@ -260,6 +277,27 @@ export class TwinController {
     this.labels?.layout();
   }
 
+  /** Shows the sign-in form once; after sign-in, reloads the REST data (the socket reconnects by itself). */
+  private signInAgain(): void {
+    if (this.disposed || this.login.open) return;
+    this.hook.signedIn = false;
+    void this.login.ask('Your session has ended. Paste an operator token to go on.').then(() => {
+      if (this.disposed) return;
+      this.hook.signedIn = true;
+      this.loadStartData();
+      this.scheduleKpis(0);
+    });
+  }
+
+  /** The live stream was refused: a 401 means the session ended. */
+  private async checkSession(): Promise<void> {
+    try {
+      await this.api.session(this.lifetime.signal);
+    } catch (e) {
+      if (isUnauthorized(e)) this.signInAgain();
+    }
+  }
+
   /** The latest window and the active alarms by REST: the socket's snapshot usually wins the race; this covers a slow or failing socket. */
   private loadStartData(): void {
     const { signal } = this.lifetime;
@@ -300,6 +338,7 @@ export class TwinController {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.api.onUnauthorized = undefined;
     clearInterval(this.staleTimer);
     clearTimeout(this.kpiTimer);
     this.socket.stop();
@@ -320,12 +359,19 @@ export class TwinController {
 }
 
 /** The parks the gateway serves, retrying with backoff while it is not up yet; null once `signal` aborts. */
-async function loadParks(api: ParkApi, signal: AbortSignal): Promise<ParkSummary[] | null> {
+async function loadParks(api: ParkApi, login: LoginView, signal: AbortSignal): Promise<ParkSummary[] | null> {
   for (let attempt = 0; !signal.aborted; attempt++) {
     try {
       return await api.parks(signal);
     } catch (e) {
       if (signal.aborted) break;
+      if (isUnauthorized(e)) {
+        // No session yet (contract §8): ask for a token, then try again at once.
+        hideFatal();
+        await login.ask();
+        attempt = -1;
+        continue;
+      }
       const wait = backoffDelayMs(attempt);
       showFatal('Cannot reach the gateway', `${(e as Error).message}. Retrying in ${Math.ceil(wait / 1000)} s…`);
       await sleep(wait, signal);

@@ -52,6 +52,8 @@ export interface TwinHook {
     firstFrameMs: number;
   };
   error: string | null;
+  /** The gateway accepts the viewer's session (false while the sign-in form shows). */
+  signedIn: boolean;
   /** `dispose()` has run. */
   disposed: boolean;
   /** GPU resources the 3D view holds (three.js `renderer.info`); null without a 3D view. */
@@ -79,6 +81,7 @@ export function installTwinHook(): TwinHook {
     colourOf: () => null,
     stats: { updates: 0, lastUpdateMs: 0, lastMessageMs: 0, renders: 0, lastRenderMs: 0, firstFrameMs: 0 },
     error: null,
+    signedIn: false,
     disposed: false,
     gpuMemory: () => null,
     dispose: () => undefined,

@@ -13,6 +13,12 @@ import { backoffDelayMs } from '../lib/reconnect.backoff';
 export interface LiveSocketListener {
   message(msg: LiveMessage): void;
   connection(state: ConnectionState): void;
+  /**
+   * The socket closed without ever opening: the gateway refused the upgrade
+   * (401 without a valid session, 403, 404, 503) or was unreachable. A
+   * browser does not tell which; the owner can ask (GET /api/session).
+   */
+  refused?(): void;
 }
 
 export class LiveSocket {
@@ -64,7 +70,9 @@ export class LiveSocket {
       return;
     }
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.lastMessageAt = performance.now();
       this.listener.connection('open');
     };
@@ -86,6 +94,7 @@ export class LiveSocket {
       if (this.ws !== ws) return;
       this.ws = null;
       this.listener.connection('closed');
+      if (!opened) this.listener.refused?.();
       this.scheduleRetry();
     };
     // An error is always followed by close; the close handler retries.

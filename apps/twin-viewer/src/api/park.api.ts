@@ -33,13 +33,28 @@ export class ApiError extends Error {
   }
 }
 
-async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+/** Who is signed in (GET/POST /api/session, contract §8). */
+export interface SessionInfo {
+  name: string;
+  role: 'viewer' | 'operator' | 'admin';
+  parks: string[] | null;
+}
+
+/** A 401: no session, or one that ended (expired, token revoked, gateway restarted). */
+export function isUnauthorized(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 401;
+}
+
+async function request<T>(url: string, init: RequestInit, onUnauthorized: (() => void) | undefined): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, { headers: { accept: 'application/json' }, signal });
+    // Same origin: the session cookie goes along by itself.
+    res = await fetch(url, { ...init, headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) }, credentials: 'same-origin' });
   } catch (e) {
     throw new ApiError(url, undefined, `gateway unreachable (${(e as Error).message})`);
   }
+  if (res.status === 401) onUnauthorized?.();
+  if (res.status === 204) return undefined as T;
   if (!res.ok) {
     let detail = `HTTP ${res.status}`;
     try {
@@ -65,20 +80,40 @@ interface VitalsAnswer {
 
 /**
  * The viewer's client of the gateway. URLs are relative (`api/...`) so the
- * viewer works under whatever path the gateway serves it from.
+ * viewer works under whatever path the gateway serves it from. Requests are
+ * authenticated by the session cookie (contract §8); a 401 from any of them
+ * calls `onUnauthorized`, which the controller answers with the sign-in form.
  */
 export class ParkApi {
+  /** Called on every 401 answer. */
+  onUnauthorized: (() => void) | undefined;
+
+  /** Trades a token for a session cookie (POST /api/session); the token is not kept. */
+  signIn(token: string): Promise<SessionInfo> {
+    // A bad token is the form's business, not a reason to ask again.
+    return request('api/session', { method: 'POST', body: JSON.stringify({ token }) }, undefined);
+  }
+
+  /** Who is signed in; 401 (ApiError) when nobody. */
+  session(signal?: AbortSignal): Promise<SessionInfo> {
+    return request('api/session', { signal }, undefined);
+  }
+
+  signOut(): Promise<void> {
+    return request('api/session', { method: 'DELETE' }, undefined);
+  }
+
   parks(signal?: AbortSignal): Promise<ParkSummary[]> {
-    return getJson('api/parks', signal);
+    return this.getJson('api/parks', signal);
   }
 
   model(parkId: string, signal?: AbortSignal): Promise<ParkModel> {
-    return getJson(park(parkId), signal);
+    return this.getJson(park(parkId), signal);
   }
 
   /** The latest closed window, normalised to the live stream's `ParkVitals`; null before the first. */
   async vitals(parkId: string, signal?: AbortSignal): Promise<ParkVitals | null> {
-    const v = await getJson<VitalsAnswer>(`${park(parkId)}/vitals`, signal);
+    const v = await this.getJson<VitalsAnswer>(`${park(parkId)}/vitals`, signal);
     if (!v?.window || !v.park) return null;
     const startMs = Date.parse(v.window.start);
     const endMs = Date.parse(v.window.end);
@@ -88,18 +123,22 @@ export class ParkApi {
 
   /** Active alarms. The REST answer adds an ISO `t`; `tsMs` is derived from it when missing. */
   async alarms(parkId: string, signal?: AbortSignal): Promise<Alarm[]> {
-    const list = await getJson<Array<Alarm & { t?: string }>>(`${park(parkId)}/alarms`, signal);
+    const list = await this.getJson<Array<Alarm & { t?: string }>>(`${park(parkId)}/alarms`, signal);
     return (Array.isArray(list) ? list : []).map((a) => ({ ...a, parkId: a.parkId ?? parkId, tsMs: Number.isFinite(a.tsMs) ? a.tsMs : Date.parse(a.t ?? '') }));
   }
 
   kpis(parkId: string, signal?: AbortSignal): Promise<ParkKpis> {
-    return getJson(`${park(parkId)}/kpis?period=day`, signal);
+    return this.getJson(`${park(parkId)}/kpis?period=day`, signal);
   }
 
   /** One metric over [from, to]; no building = park scope. */
   history(parkId: string, q: { metric: string; building?: string; fromMs: number; toMs: number; every: HistoryEvery }, signal?: AbortSignal): Promise<HistoryPoint[]> {
     const p = new URLSearchParams({ metric: q.metric, from: new Date(q.fromMs).toISOString(), to: new Date(q.toMs).toISOString(), every: q.every });
     if (q.building) p.set('building', q.building);
-    return getJson(`${park(parkId)}/history?${p}`, signal);
+    return this.getJson(`${park(parkId)}/history?${p}`, signal);
+  }
+
+  private getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+    return request(url, { signal }, this.onUnauthorized);
   }
 }
