@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { ParkModel } from '@park/telemetry';
 import { startGateway, type Gateway } from '../support/gateway';
 import { waitFor } from '../support/services';
@@ -81,7 +81,9 @@ describe('twin viewer in the browser', () => {
 
   beforeAll(async () => {
     buildViewerIfStale();
-    gateway = await startGateway({ name: 'twin-viewer', env: { MQTT_AUTH: 'off', VITALS_WINDOW_MS: '5000', VITALS_LATENESS_MS: '1000' } });
+    // Operator authentication on (contract §8): the viewer signs in with the
+    // admin token the harness made before the gateway started.
+    gateway = await startGateway({ name: 'twin-viewer', auth: true, env: { MQTT_AUTH: 'off', VITALS_WINDOW_MS: '5000', VITALS_LATENESS_MS: '1000' } });
     client = await mqtt.connectAsync(gateway.mqttUrl, { clientId: `viewer-feed-${process.pid}`, reconnectPeriod: 500 });
     feed = new ParkFeed(client, demo);
     feed.start();
@@ -94,6 +96,37 @@ describe('twin viewer in the browser', () => {
     await client?.endAsync();
     await browser?.close();
     await gateway?.stop();
+  });
+
+  /** Signs a browser context in the way a script would: POST /api/session; the context keeps the cookie. */
+  async function signIn(ctx: BrowserContext): Promise<void> {
+    const res = await ctx.request.post(`${gateway.httpUrl}/api/session`, { data: { token: gateway.adminToken } });
+    expect(res.status()).toBe(200);
+  }
+
+  it('asks for a token, refuses a bad one, and then relies on the HttpOnly session cookie (contract §8)', async () => {
+    await page.goto(`${gateway.httpUrl}/`);
+    const dialog = page.getByRole('dialog', { name: 'Sign in to the park twin' });
+    await dialog.waitFor({ state: 'visible', timeout: 60_000 });
+    const field = page.getByLabel('Operator token');
+    expect(await field.evaluate((e) => e === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+    await field.fill('ptk_0000000000000000_' + 'A'.repeat(43));
+    await field.press('Enter');
+    await expect(page.getByRole('alert').filter({ hasText: 'not valid' }).textContent()).resolves.toMatch(/not valid/);
+    await field.fill(gateway.adminToken!);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const hook = await waitForTwin(page);
+    expect(hook.signedIn).toBe(true);
+    // The token is kept nowhere the page's scripts can read; the cookie is HttpOnly.
+    const stored = await page.evaluate(() => {
+      const g = globalThis as unknown as { localStorage: { length: number }; sessionStorage: { length: number }; document: { cookie: string } };
+      return { local: g.localStorage.length, session: g.sessionStorage.length, cookie: g.document.cookie };
+    });
+    expect(stored).toEqual({ local: 0, session: 0, cookie: '' });
+    const cookies = await page.context().cookies();
+    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([['park_session', true, 'Strict']]);
+    expect(cookies[0].value).not.toContain(gateway.adminToken!.slice(22));
   });
 
   it('loads the demo park and draws every building', async () => {
@@ -249,8 +282,34 @@ describe('twin viewer in the browser', () => {
     await saveScreenshot(page, 'viewer-recovered');
   });
 
+  it('shows the sign-in form again when the session ends, and goes on after sign-in (contract §8)', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      await signIn(ctx);
+      const p = await ctx.newPage();
+      await p.goto(`${gateway.httpUrl}/`);
+      await waitForTwin(p);
+      // Logged out elsewhere (the cookie is gone, the server forgot the session).
+      expect((await ctx.request.delete(`${gateway.httpUrl}/api/session`)).status()).toBe(204);
+      // The next request (a building's history) is a 401: the form comes back.
+      await p.locator('.building-list button.building').first().click();
+      const dialog = p.getByRole('dialog', { name: 'Sign in to the park twin' });
+      await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+      expect(await p.locator('#login-help').textContent()).toMatch(/session has ended/);
+      expect((await twinHook(p))?.signedIn).toBe(false);
+      await p.getByLabel('Operator token').fill(gateway.adminToken!);
+      await p.getByLabel('Operator token').press('Enter');
+      await dialog.waitFor({ state: 'hidden' });
+      expect((await twinHook(p))?.signedIn).toBe(true);
+      await p.locator('[data-testid="stale-banner"]').waitFor({ state: 'hidden', timeout: 20_000 });
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('explains that WebGL is unavailable and still shows the figures', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await signIn(ctx);
     await ctx.addInitScript(() => {
       const proto = (globalThis as unknown as { HTMLCanvasElement: { prototype: { getContext(k: string, ...a: unknown[]): unknown } } }).HTMLCanvasElement.prototype;
       const original = proto.getContext;
@@ -271,6 +330,7 @@ describe('twin viewer in the browser', () => {
 
   it('releases GPU memory, the live socket, timers and frames on dispose()', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await signIn(ctx);
     // Before any page script: count the page's timers, animation frames and
     // WebSockets, which are pending, and how many timer/frame callbacks ran.
     await ctx.addInitScript(() => {

@@ -12,7 +12,7 @@ import { DevicesController } from './devices.controller';
 import { OperatorAuth } from './operator.auth';
 import { OperatorGuard } from './operator.guard';
 import { SessionController } from './session.controller';
-import { SessionStore } from './session.store';
+import { MAX_SESSIONS, SESSION_TTL_MS, SessionStore, sessionsFileFor } from './session.store';
 import { TokensController } from './tokens.controller';
 
 /**
@@ -37,7 +37,7 @@ import { TokensController } from './tokens.controller';
         return ApiTokenStore.fromFile(file);
       },
     },
-    { provide: SESSIONS, inject: [CLOCK], useFactory: (clock: Clock) => new SessionStore(clock) },
+    { provide: SESSIONS, inject: [CLOCK, CONFIG], useFactory: (clock: Clock, config: GatewayConfig) => new SessionStore(clock, SESSION_TTL_MS, MAX_SESSIONS, sessionsFileFor(config.api.tokensFile)) },
     {
       provide: OPERATOR_AUTH,
       inject: [CONFIG, TOKEN_STORE, SESSIONS],

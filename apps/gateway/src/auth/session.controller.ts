@@ -38,7 +38,6 @@ export class SessionController {
       throw new UnauthorizedException({ error: 'unauthorized', message: 'the token is not valid (revoked or mistyped)' });
     }
     const session = this.auth.sessions.create(op.tokenId);
-    this.auth.sessions.sweep();
     res.setHeader('Set-Cookie', this.auth.sessionCookie(session.id, session.maxAgeS));
     return whoAmI(op);
   }

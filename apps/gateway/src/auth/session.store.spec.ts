@@ -1,9 +1,12 @@
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ManualClock } from '../core/clock';
 import { ApiTokenStore } from './api-tokens';
 import { OperatorAuth, sessionCookie } from './operator.auth';
 import { originAllowed } from './origin.check';
-import { MAX_SESSIONS, SESSION_TTL_MS, SessionStore } from './session.store';
+import { MAX_SESSIONS, SESSION_TTL_MS, SessionStore, sessionsFileFor } from './session.store';
 
 describe('SessionStore (contract §8: browser sessions)', () => {
   it('a session id is 32 random bytes, maps to the token id, and expires after SESSION_TTL_MS', () => {
@@ -74,5 +77,31 @@ describe('originAllowed (contract §8: the Origin of a browser upgrade)', () => 
     ['no Host', { origin: 'http://gw:3000' }, false, false],
   ])('%s', (_what, headers, tls, allowed) => {
     expect(originAllowed(req(headers), tls, ['https://twin.example.com'])).toBe(allowed);
+  });
+});
+
+describe('SessionStore kept in a file (a restart does not log browsers out)', () => {
+  it('a new store over the same file knows the sessions; the file holds hashes, mode 0600; logout and expiry are kept too', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'park-sessions-'));
+    try {
+      const file = sessionsFileFor(path.join(dir, 'api-tokens.json'));
+      expect(file).toBe(path.join(dir, 'api-tokens.sessions.json'));
+      const clock = new ManualClock(0);
+      const before = new SessionStore(clock, 1000, 10, file);
+      const a = before.create('tokA');
+      const b = before.create('tokB');
+      before.delete(b.id);
+      const text = fs.readFileSync(file, 'utf8');
+      expect(text).not.toContain(a.id);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      const after = new SessionStore(clock, 1000, 10, file);
+      expect([after.tokenIdOf(a.id), after.tokenIdOf(b.id)]).toEqual(['tokA', undefined]);
+      clock.advance(1000);
+      expect(new SessionStore(clock, 1000, 10, file).size).toBe(0);
+      fs.writeFileSync(file, 'not json');
+      expect(new SessionStore(clock, 1000, 10, file).size).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
