@@ -11,6 +11,7 @@
 // Ctrl-C reaches only us and we choose the stop order. Everything runs from
 // the compiled build (dist/node), which `npm ci` makes.
 import { spawn, spawnSync, execFile } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -37,18 +38,27 @@ try {
   console.error(`[demo] ${error instanceof ConfigError ? error.message : error.stack}`);
   process.exit(1);
 }
-const host = config.host;
-// A wildcard bind address is not somewhere to connect to.
-const reachHost = ['0.0.0.0', '::', '[::]'].includes(host) ? '127.0.0.1' : host;
+// Operators' and devices' listeners (contract §8: HTTP_HOST, MQTT_HOST, both
+// HOST by default). A wildcard bind address is not somewhere to connect to.
+const reach = (bind) => (['0.0.0.0', '::', '[::]'].includes(bind) ? '127.0.0.1' : bind);
+const reachHost = reach(config.httpHost);
+const deviceHost = reach(config.mqttHost);
 const httpPort = config.httpPort;
 const mqttPort = config.mqttPort;
 const influxUrl = config.influx.url;
 const influxDb = config.influx.db;
 const credentialsFile = config.deviceCredentialsFile;
 const simCredentialFile = path.join(dataRoot, 'sim-credential.json');
+const tokensFile = config.api.tokensFile;
+const adminTokenFile = path.join(dataRoot, 'demo-admin-token.json');
+const ADMIN_NAME = 'demo-admin';
+/** The admin token printed for the user (contract §8: operators sign in). */
+let adminToken;
 const gatewayLog = path.join(dataRoot, 'logs', 'gateway.log');
 const httpUrl = `http://${reachHost}:${httpPort}`;
-const mqttUrl = config.mqttUrl ?? `mqtt://${reachHost}:${mqttPort}`;
+const mqttUrl = config.mqttUrl ?? `mqtt://${deviceHost}:${mqttPort}`;
+// MQTT over WebSocket: on the HTTP port while the hosts are the same, else on the devices' own listener.
+const wsUrl = config.mqttHost === config.httpHost ? `ws://${reachHost}:${httpPort}/mqtt` : `ws://${deviceHost}:${config.mqttWsPort}/mqtt`;
 const SIM_USERNAME = 'park-sim';
 const SIM_FAULTS = 'malformed=0.001,duplicate=0.002';
 // The simulator starts this far in the past so the twin opens with history.
@@ -76,6 +86,7 @@ async function main() {
   if (stopping) return;
   await buildViewerIfMissing();
   await ensureSimCredential();
+  if (env.API_AUTH !== 'off') await ensureAdminToken();
   await checkPortsFree();
   if (stopping) return;
   await startGateway();
@@ -204,6 +215,38 @@ async function ensureSimCredential() {
   say(`created the simulator's device credential "${username}" in ${path.relative(repoRoot, credentialsFile)}`);
 }
 
+/**
+ * An admin token for the person running the demo, kept in .data/ (mode 0600)
+ * and reused on later runs, like the simulator's credential: the token file
+ * holds only its hash, so the demo keeps the token itself to print it again.
+ */
+async function ensureAdminToken() {
+  const saved = readJson(adminTokenFile);
+  const record = readJson(tokensFile)?.tokens?.find((t) => t?.name === ADMIN_NAME);
+  const hash = typeof saved?.token === 'string' ? `sha256$${crypto.createHash('sha256').update(saved.token).digest('hex')}` : undefined;
+  if (record && hash && record.hash === hash) {
+    adminToken = saved.token;
+    say(`reusing the demo admin token (${path.relative(repoRoot, adminTokenFile)})`);
+    return;
+  }
+  if (record) await tokens(['revoke', '--name', ADMIN_NAME, '--file', tokensFile]);
+  const out = await tokens(['add', '--name', ADMIN_NAME, '--role', 'admin', '--file', tokensFile, '--json']);
+  adminToken = JSON.parse(out.trim().split('\n').pop()).token;
+  fs.mkdirSync(dataRoot, { recursive: true });
+  fs.writeFileSync(adminTokenFile, JSON.stringify({ name: ADMIN_NAME, token: adminToken }) + '\n', { mode: 0o600 });
+  fs.chmodSync(adminTokenFile, 0o600);
+  say(`created the admin token "${ADMIN_NAME}" in ${path.relative(repoRoot, tokensFile)}`);
+}
+
+function tokens(args) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [dist('apps/gateway/src/auth/tokens.main.js'), ...args], { cwd: repoRoot, timeout: 120_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`npm run tokens -- ${args[0]} failed: ${stderr.trim() || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
 function credentials(args) {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [dist('apps/gateway/src/auth/credentials.main.js'), ...args], { cwd: repoRoot, timeout: 120_000 }, (error, stdout, stderr) => {
@@ -222,9 +265,9 @@ function readJson(file) {
 }
 
 async function checkPortsFree() {
-  const wanted = [['HTTP_PORT', httpPort]];
-  if (!env.MQTT_URL) wanted.push(['MQTT_PORT', mqttPort]);
-  for (const [name, port] of wanted) {
+  const wanted = [['HTTP_PORT', httpPort, config.httpHost]];
+  if (!env.MQTT_URL && mqttPort !== undefined) wanted.push(['MQTT_PORT', mqttPort, config.mqttHost]);
+  for (const [name, port, host] of wanted) {
     if (!(await canBind(port, host))) {
       throw new Error(`${host}:${port} is already in use (another demo or gateway?); stop it or set ${name} to a free port`);
     }
@@ -240,13 +283,15 @@ async function startGateway() {
     ownSession: true,
     env: {
       ...env,
-      HOST: host,
+      HTTP_HOST: config.httpHost,
+      MQTT_HOST: config.mqttHost,
       HTTP_PORT: String(httpPort),
-      MQTT_PORT: String(mqttPort),
+      MQTT_PORT: mqttPort === undefined ? 'off' : String(mqttPort),
       INFLUX_URL: influxUrl,
       INFLUX_DB: influxDb,
       DEVICE_CREDENTIALS: credentialsFile,
       MQTT_AUTH: 'required',
+      API_TOKENS: tokensFile,
     },
   });
   running.push({ name: 'gateway', stop: () => stopChild(gateway, 30_000) });
@@ -299,13 +344,20 @@ function printUrls() {
     '',
     'The park twin is running.',
     `  Twin viewer  ${httpUrl}/`,
-    `  API          ${httpUrl}/api/health`,
+    ...(adminToken
+      ? [
+          `  Admin token  ${adminToken}`,
+          `               (paste it into the viewer's sign-in form; for the API: curl -H 'Authorization: Bearer ${adminToken}' ${httpUrl}/api/parks;`,
+          `               kept in ${path.relative(repoRoot, adminTokenFile)}; more tokens: npm run tokens -- add --name <name> --role viewer)`,
+        ]
+      : ['  API_AUTH=off: the API is open to anyone who reaches it']),
+    `  API          ${httpUrl}/api/health (needs the token, as every route below)`,
     `               ${httpUrl}/api/parks/${park}/vitals`,
     `               ${httpUrl}/api/parks/${park}/history?metric=load_kw&every=1m`,
     `               ${httpUrl}/api/rejections`,
     `               ${httpUrl}/api/docs (OpenAPI)`,
     `  Metrics      ${httpUrl}/metrics`,
-    `  MQTT         ${mqttUrl}${env.MQTT_URL ? '' : `, ws://${reachHost}:${httpPort}/mqtt`} (devices need a credential: npm run credentials -- add)`,
+    `  MQTT         ${mqttUrl}${env.MQTT_URL ? '' : `, ${wsUrl}`} (devices need a credential: npm run credentials -- add)`,
     `  InfluxDB     ${influxUrl}, database "${influxDb}"`,
     `  Gateway log  ${path.relative(repoRoot, gatewayLog)}`,
     'Ctrl-C stops the simulator, the gateway and InfluxDB.',
