@@ -193,3 +193,15 @@ test('device credentials over the API apply live: a new device connects at once,
   await expect(connectDevice(gw.mqttUrl, { username: 'b03-m01', password })).rejects.toThrow(/Bad username or password/i);
   await waitFor(async () => !fs.readFileSync(gw.env.DEVICE_CREDENTIALS, 'utf8').includes('b03-m01'), { what: 'the credential removed from the file' });
 });
+
+test('item 9 (the README says MQTT 5): the embedded broker speaks MQTT 3.1 and 3.1.1 and refuses 5, as the README now says', async () => {
+  const device = { username: 'b01-m01', password: meterPassword, clientId: 'b01-m01' };
+  for (const protocolVersion of [3, 4] as const) {
+    const c = await connectDevice(gw.mqttUrl, { ...device, protocolVersion, protocolId: protocolVersion === 3 ? 'MQIsdp' : 'MQTT' });
+    await c.endAsync();
+  }
+  await expect(connectDevice(gw.mqttUrl, { ...device, protocolVersion: 5 })).rejects.toThrow();
+  const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+  expect(readme).not.toMatch(/MQTT 3\.1\.1\/5|MQTT 5 devices/);
+  expect(readme).toMatch(/refuses MQTT 5/);
+});
