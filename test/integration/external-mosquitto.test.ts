@@ -4,9 +4,10 @@
  * sessions; nothing is lost or doubled, even when one gateway restarts while
  * devices keep publishing.
  */
+import fs from 'node:fs';
 import { MqttClient } from 'mqtt';
 import { Gateway, startGateway } from '../support/gateway';
-import { connectDevice, metric } from '../support/mqtt';
+import { connectDevice, getJson, metric } from '../support/mqtt';
 import { influxQuery, rowsOf, sharedInfluxUrl, startMosquitto, uniqueDb, waitFor } from '../support/services';
 
 jest.setTimeout(180_000);
@@ -16,11 +17,15 @@ let mosquitto: Mosq;
 let gwA: Gateway;
 let gwB: Gateway;
 let db: string;
+const URL_SECRET = 'hunter2-in-the-url';
 
 beforeAll(async () => {
   mosquitto = await startMosquitto();
   db = await uniqueDb('ext');
-  const env = (id: string) => ({ MQTT_URL: mosquitto.url, MQTT_SHARE_GROUP: 'gateways', MQTT_CLIENT_ID: id, INFLUX_DB: db });
+  // gw-a logs in with credentials inside MQTT_URL (Mosquitto here allows
+  // anonymous, so it takes them): issue 8 finding 4 checks they never show.
+  const withCredentials = mosquitto.url.replace('://', `://gw-a:${URL_SECRET}@`);
+  const env = (id: string) => ({ MQTT_URL: id === 'gw-a' ? withCredentials : mosquitto.url, MQTT_SHARE_GROUP: 'gateways', MQTT_CLIENT_ID: id, INFLUX_DB: db });
   [gwA, gwB] = await Promise.all([startGateway({ name: 'ext-a', env: env('gw-a') }), startGateway({ name: 'ext-b', env: env('gw-b') })]);
 });
 
@@ -44,6 +49,15 @@ async function publishMany(device: MqttClient, n: number, t0: number, offset: nu
 }
 
 const stored = async (): Promise<number> => Number(rowsOf(await influxQuery(sharedInfluxUrl(), db, 'SELECT count(power_kw) FROM energy'))[0]?.count ?? 0);
+
+test('finding 4 (secrets leak): credentials inside MQTT_URL are neither in /api/health nor in the log', async () => {
+  const { body } = await getJson<{ broker: { url: string; up: boolean } }>(`${gwA.httpUrl}/api/health`);
+  expect(body.broker).toMatchObject({ up: true, url: expect.stringMatching(/^mqtt:\/\/gw-a:\*\*\*@127\.0\.0\.1:\d+$/) });
+  expect(JSON.stringify(body)).not.toContain(URL_SECRET);
+  const log = fs.readFileSync(gwA.logFile, 'utf8');
+  expect(log).toContain('gw-a:***@');
+  expect(log).not.toContain(URL_SECRET);
+});
 
 test('two gateways split one shared subscription: every reading stored once, each gateway took a share', async () => {
   expect(((await (await fetch(`${gwA.httpUrl}/api/health`)).json()) as { broker: unknown }).broker).toMatchObject({ mode: 'external', up: true, subscription: '$share/gateways/park/#' });

@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { ApiTokenStore, readTokensFile, Role } from '../../apps/gateway/src/auth/api-tokens';
+import { redactUrl } from '../../apps/gateway/src/observability/redact';
 import { DIST } from './build';
 import { ports, processes, type ChildExit } from './deploy';
 import { MODULE_RUN, ownedDir } from './leftovers';
@@ -120,7 +121,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   let child: Child | undefined;
 
   function launchChild() {
-    fs.appendFileSync(logFile, `--- ${new Date().toISOString()} starting gateway (HTTP ${env.HTTP_PORT}, MQTT ${env.MQTT_URL ?? env.MQTT_PORT}, db ${env.INFLUX_DB})\n`);
+    fs.appendFileSync(logFile, `--- ${new Date().toISOString()} starting gateway (HTTP ${env.HTTP_PORT}, MQTT ${redactUrl(env.MQTT_URL ?? env.MQTT_PORT)}, db ${env.INFLUX_DB})\n`);
     const fd = fs.openSync(logFile, 'a');
     try {
       return processes.track(spawn(process.execPath, [ENTRY], { cwd: processes.repoRoot, env, stdio: ['ignore', fd, fd] }));
