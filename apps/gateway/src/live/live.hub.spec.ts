@@ -182,7 +182,8 @@ describe('LiveHub (contract §7, WebSocket /api/live)', () => {
     const got = slow.messages.slice(1).map((m) => (m.type === 'now' ? m.park.grid_kw : -1));
     expect(got).toEqual([...got].sort((a, b) => a - b));
     expect(got[got.length - 1]).toBeLessThanOrEqual(sent);
-  });
+    // 400 messages of ~100 kB through real sockets: seconds on a loaded machine.
+  }, 30_000);
 
   it('still sends vitals and alarm messages to a slow client past the `now` limit', async () => {
     const slow = await connect();
