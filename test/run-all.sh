@@ -8,8 +8,8 @@ export NX_DAEMON=false
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "Debian packages (influxdb, mosquitto, chromium)"
-node deploy/lib/packages.cjs influxdb mosquitto chromium
+step "Debian packages (influxdb, mosquitto, chromium, openssl)"
+node deploy/lib/packages.cjs influxdb mosquitto chromium openssl
 
 if [ ! -d node_modules ]; then
   step "npm ci (node_modules is missing)"

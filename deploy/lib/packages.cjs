@@ -13,6 +13,8 @@ const PROGRAMS = {
   influxdb: 'influxd',
   mosquitto: 'mosquitto',
   chromium: '/usr/bin/chromium',
+  // The TLS tests make their certificates with it (Node has no X.509 generator).
+  openssl: 'openssl',
 };
 
 let aptUpdated = false;

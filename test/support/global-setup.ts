@@ -23,7 +23,7 @@ export function sharedDataDir(): string {
 export default async function globalSetup(): Promise<void> {
   const scope = globalThis as Record<string, unknown>;
   if (scope[SHARED_KEY]) return; // both projects name this module; jest runs it once, but be sure
-  packages.ensureDebianPackages(['influxdb', 'mosquitto', 'chromium']);
+  packages.ensureDebianPackages(['influxdb', 'mosquitto', 'chromium', 'openssl']);
   ensureBuilt();
   const { killed, removed } = reapLeftovers();
   if (killed.length + removed.length > 0) {
