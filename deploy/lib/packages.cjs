@@ -49,7 +49,7 @@ function isExecutable(file) {
 /**
  * The program path of an installed package, or a thrown error that says how
  * to install it.
- * @param {'influxdb' | 'mosquitto' | 'chromium'} pkg
+ * @param {'influxdb' | 'mosquitto' | 'chromium' | 'openssl'} pkg
  * @returns {string}
  */
 function programOf(pkg) {
@@ -65,7 +65,7 @@ function programOf(pkg) {
  * with apt-get when we run as root or ALLOW_APT=1 (with sudo when not root);
  * ALLOW_APT=0 forbids installing even as root. Otherwise fails with the
  * command to run.
- * @param {Array<'influxdb' | 'mosquitto' | 'chromium'>} packages
+ * @param {Array<'influxdb' | 'mosquitto' | 'chromium' | 'openssl'>} packages
  * @param {{log?: (line: string) => void}} [options]
  * @returns {Record<string, string>} package name -> program path
  */

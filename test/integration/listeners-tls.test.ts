@@ -12,6 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { makeTestPki, TestPki } from '../../apps/gateway/src/testing/test-pki';
+import { DIST } from '../support/build';
 import { addCredential } from '../support/credentials';
 import { ports, processes } from '../support/deploy';
 import { Gateway, startGateway } from '../support/gateway';
@@ -144,7 +145,7 @@ test('a certificate from another CA, or for an unknown device, is no login: the 
 test('a bad TLS file stops start-up, naming the variable, the file and the fix', () => {
   const missing = path.join(pki.dir, 'missing.pem');
   const run = (env: Record<string, string>) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'apps/gateway/src/main.ts'], {
+    spawnSync(process.execPath, [DIST.gateway], {
       cwd: processes.repoRoot,
       env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', MQTT_AUTH: 'off', API_AUTH: 'off', INFLUX_URL: sharedInfluxUrl(), LOG_LEVEL: 'silent', ...env },
       encoding: 'utf8',

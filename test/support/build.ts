@@ -13,6 +13,7 @@ import { processes } from './deploy';
 export const DIST = {
   gateway: 'dist/node/apps/gateway/src/main.js',
   credentials: 'dist/node/apps/gateway/src/auth/credentials.main.js',
+  tokens: 'dist/node/apps/gateway/src/auth/tokens.main.js',
   recompute: 'dist/node/apps/gateway/src/vitals/recompute.main.js',
   sim: 'dist/node/apps/park-sim/src/sim.main.js',
 };

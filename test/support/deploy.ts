@@ -58,8 +58,8 @@ export interface ChildExit {
 }
 
 export const packages = require('../../deploy/lib/packages.cjs') as {
-  ensureDebianPackages(packages: Array<'influxdb' | 'mosquitto' | 'chromium'>, options?: { log?: (line: string) => void }): Record<string, string>;
-  programOf(pkg: 'influxdb' | 'mosquitto' | 'chromium'): string;
+  ensureDebianPackages(packages: Array<'influxdb' | 'mosquitto' | 'chromium' | 'openssl'>, options?: { log?: (line: string) => void }): Record<string, string>;
+  programOf(pkg: 'influxdb' | 'mosquitto' | 'chromium' | 'openssl'): string;
 };
 
 export const influxdb = require('../../deploy/lib/influxdb.cjs') as {
