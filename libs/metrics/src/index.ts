@@ -11,3 +11,5 @@ export * from './lib/park-vitals.engine';
 export * from './lib/compute-vitals';
 export * from './lib/rollup';
 export * from './lib/kpis';
+export * from './lib/load-forecast';
+export * from './lib/trend-rules';

@@ -1,8 +1,8 @@
 import { BuildingModel, ParkIndex } from '@park/telemetry';
-import { Alarm, AlarmRule, ParkVitals, Severity, VitalSigns, VitalStatus } from './vital-signs';
+import { Alarm, AlarmRule, ParkVitals, Severity, VitalsAlarmRule, VitalSigns, VitalStatus } from './vital-signs';
 
 /** The rules of contract §6, in the order their transitions are emitted. */
-export const ALARM_RULES: readonly AlarmRule[] = ['demand', 'co2', 'crowding', 'offline'];
+export const ALARM_RULES: readonly VitalsAlarmRule[] = ['demand', 'co2', 'crowding', 'offline'];
 
 /** GB/T 18883-2022 indoor CO2 limit (contract §6: the `co2` warn level). */
 export const CO2_LIMIT_PPM = 1000;
@@ -21,7 +21,7 @@ export interface RuleThresholds {
  * vital sign the rule watches ({@link ruleValue}), except `demand`, whose
  * thresholds are shares of the building's `contractedKw` (0.9 = 90 % of it).
  */
-export const ALARM_THRESHOLDS: Readonly<Record<AlarmRule, Readonly<RuleThresholds>>> = {
+export const ALARM_THRESHOLDS: Readonly<Record<VitalsAlarmRule, Readonly<RuleThresholds>>> = {
   demand: { direction: 'above', warn: 0.9, critical: 1.0 },
   co2: { direction: 'above', warn: CO2_LIMIT_PPM, critical: CO2_CRITICAL_PPM },
   crowding: { direction: 'above', warn: 1.0, critical: 1.2 },
@@ -34,7 +34,7 @@ export const ALARM_THRESHOLDS: Readonly<Record<AlarmRule, Readonly<RuleThreshold
  * building without a contracted capacity (contractedKw <= 0): any load would
  * be "critical" and say nothing.
  */
-export function ruleThresholds(rule: AlarmRule, building: BuildingModel): RuleThresholds | undefined {
+export function ruleThresholds(rule: VitalsAlarmRule, building: BuildingModel): RuleThresholds | undefined {
   const t = ALARM_THRESHOLDS[rule];
   if (rule !== 'demand') return { ...t };
   return building.contractedKw > 0
@@ -43,7 +43,7 @@ export function ruleThresholds(rule: AlarmRule, building: BuildingModel): RuleTh
 }
 
 /** The vital sign a rule watches; undefined when the window has no value for it. */
-export function ruleValue(rule: AlarmRule, v: VitalSigns): number | undefined {
+export function ruleValue(rule: VitalsAlarmRule, v: VitalSigns): number | undefined {
   switch (rule) {
     case 'demand':
       return v.load_kw;
@@ -75,7 +75,7 @@ function pct(ratio: number): string {
  * that replaces a cleared one (a change of severity), or undefined.
  */
 export function alarmMessage(
-  rule: AlarmRule,
+  rule: VitalsAlarmRule,
   severity: Severity,
   state: 'raised' | 'cleared',
   value: number,
@@ -127,6 +127,21 @@ export function alarmStateOf(active: Iterable<Alarm>): AlarmState {
   const m = new Map<string, Alarm>();
   for (const a of active) if (a.state === 'raised') m.set(`${a.building}/${a.rule}`, a);
   return m;
+}
+
+/**
+ * The state after a transition of a rule {@link evaluateAlarms} does not
+ * decide (contract §8 trends rules): a `raised` becomes the active alarm of
+ * its building and rule, a `cleared` removes it. Transitions of the §6
+ * rules leave the state as it is.
+ */
+export function applyForeignTransition(state: AlarmState, alarm: Alarm): AlarmState {
+  if ((ALARM_RULES as readonly AlarmRule[]).includes(alarm.rule)) return state;
+  const key = `${alarm.building}/${alarm.rule}`;
+  const next = new Map(state);
+  if (alarm.state === 'raised') next.set(key, alarm);
+  else if (next.get(key)?.severity === alarm.severity) next.delete(key);
+  return next;
 }
 
 /** The active alarms of a state, in building then rule order of insertion. */

@@ -1,5 +1,5 @@
 import { ParkIndex, Reading } from '@park/telemetry';
-import { activeAlarmsOf, AlarmState, alarmStateOf, applyStatus, evaluateAlarms, NO_ALARMS } from './alarm-rules';
+import { activeAlarmsOf, AlarmState, alarmStateOf, applyForeignTransition, applyStatus, evaluateAlarms, NO_ALARMS } from './alarm-rules';
 import { IntervalRule, spreadInterval } from './energy';
 import { nowState, NowSnapshot } from './now-state';
 import { ParkLayout, parkLayout, SensorSlot, slotOf } from './park-layout';
@@ -149,6 +149,17 @@ export class ParkVitalsEngine {
   /** The alarms active after the last closed window. */
   activeAlarms(): Alarm[] {
     return activeAlarmsOf(this.alarms);
+  }
+
+  /**
+   * Takes a transition of a rule this engine does not decide (the trends
+   * rules of contract §8), so that it counts in the `status` of the next
+   * windows (contract §6: the worst active alarm in scope) and is listed
+   * with the active alarms. Transitions of the engine's own rules are
+   * ignored: only the engine decides those.
+   */
+  noteAlarm(alarm: Alarm): void {
+    this.alarms = applyForeignTransition(this.alarms, alarm);
   }
 
   /** Takes one validated reading (contract §3). Never throws. */

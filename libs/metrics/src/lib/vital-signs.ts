@@ -6,7 +6,11 @@
 
 export type Severity = 'warn' | 'critical';
 export type VitalStatus = 'ok' | Severity;
-export type AlarmRule = 'demand' | 'co2' | 'crowding' | 'offline';
+/** The rules of contract §6, decided on each closed window by the vitals engine. */
+export type VitalsAlarmRule = 'demand' | 'co2' | 'crowding' | 'offline';
+/** The rules of contract §8 (trends), decided by the trends feature from forecasts, readings and night loads. */
+export type TrendAlarmRule = 'demand_forecast' | 'stuck_meter' | 'baseload';
+export type AlarmRule = VitalsAlarmRule | TrendAlarmRule;
 
 /** Vital signs of one scope (a building or the park) over one window. */
 export interface VitalSigns {
