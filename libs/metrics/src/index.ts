@@ -13,3 +13,4 @@ export * from './lib/rollup';
 export * from './lib/kpis';
 export * from './lib/load-forecast';
 export * from './lib/trend-rules';
+export * from './lib/park-trends.engine';

@@ -23,6 +23,7 @@ describe('loadConfig (contract §1)', () => {
       parkModelFiles: [DEMO_PARK_MODEL],
       payloadLimits: { maxFutureMs: 5 * 60_000, maxAgeMs: 7 * 24 * 3_600_000 },
       vitals: { windowMs: 60_000, allowedLatenessMs: 30_000 },
+      trends: { refitMs: 3_600_000, historyDays: 28 },
       logLevel: 'info',
     });
     expect(c.mqttClientId).toBe(`park-gateway-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40)}-3000`);

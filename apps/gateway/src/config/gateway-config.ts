@@ -75,6 +75,8 @@ export interface GatewayConfig {
   parkModelFiles: string[];
   payloadLimits: PayloadLimits;
   vitals: { windowMs: number; allowedLatenessMs: number };
+  /** Trends (contract §8): how often forecasts are refitted, and how many days of history they learn from. */
+  trends: { refitMs: number; historyDays: number };
   viewerDir: string;
   logLevel: string;
   /** Ingest worker threads (`GATEWAY_WORKERS`; 0 = parse on the main thread). */
@@ -247,6 +249,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     vitals: {
       windowMs: int(env, 'VITALS_WINDOW_MS', 60_000, 1000, 3_600_000),
       allowedLatenessMs: int(env, 'VITALS_LATENESS_MS', 30_000, 0, 3_600_000),
+    },
+    trends: {
+      refitMs: int(env, 'TRENDS_REFIT_MS', 3_600_000, 1000, 86_400_000),
+      historyDays: int(env, 'TRENDS_HISTORY_DAYS', 28, 8, 366),
     },
     viewerDir: path.resolve(env.VIEWER_DIR || path.join(REPO_ROOT, 'dist/twin-viewer')),
     workers: int(env, 'GATEWAY_WORKERS', os.availableParallelism(), 0, 64),
