@@ -8,6 +8,8 @@ import { Clock, systemClock } from './core/clock';
 import { CoreModule } from './core/core.module';
 import { LiveModule } from './live/live.module';
 import { Logger } from './observability/logger';
+import { ReportModule } from './report/report.module';
+import { TrendsModule } from './trends/trends.module';
 import { VitalsModule } from './vitals/vitals.module';
 
 /**
@@ -17,6 +19,6 @@ import { VitalsModule } from './vitals/vitals.module';
 @Module({})
 export class AppModule {
   static forRoot(config: GatewayConfig, log: Logger, clock: Clock = systemClock, tls?: TlsMaterial): DynamicModule {
-    return { module: AppModule, imports: [CoreModule.forRoot(config, log, clock, tls), AuthModule, VitalsModule, LiveModule, BrokerModule, ApiModule] };
+    return { module: AppModule, imports: [CoreModule.forRoot(config, log, clock, tls), AuthModule, VitalsModule, TrendsModule, ReportModule, LiveModule, BrokerModule, ApiModule] };
   }
 }

@@ -14,3 +14,4 @@ export * from './lib/kpis';
 export * from './lib/load-forecast';
 export * from './lib/trend-rules';
 export * from './lib/park-trends.engine';
+export * from './lib/monthly-report';

@@ -78,7 +78,14 @@ export class VitalsService implements VitalsReadModel {
       void this.catchUp(index, engine.openWindowStartMs ?? nowMs);
       this.log.info({ park: index.model.id, windowMs, allowedLatenessMs, seededReadings: context.length, activeAlarms: activeAlarms.length }, 'vitals derivation started');
     }
-    this.unsubscribe = this.bus.subscribe('readings', (readings) => this.onReadings(readings));
+    const readings = this.bus.subscribe('readings', (r) => this.onReadings(r));
+    // Alarms of the trends rules (contract §8) count in `status` (contract
+    // §6: the worst active alarm in scope) and in the active alarms.
+    const alarms = this.bus.subscribe('alarm', ({ alarm }) => this.parks.get(alarm.parkId)?.engine.noteAlarm(alarm));
+    this.unsubscribe = () => {
+      readings();
+      alarms();
+    };
     this.timer = this.clock.setInterval(() => this.tick(), TICK_MS);
     this.metrics.gauges.gateway_vitals_engine_samples = { help: 'Readings held by the vitals engines (bounded state).', read: () => [...this.parks.values()].reduce((n, p) => n + p.engine.stats().samples, 0) };
   }
