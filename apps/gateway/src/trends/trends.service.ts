@@ -15,6 +15,10 @@ import { VitalsReadModel } from '../vitals/vitals.read-model';
 /** The `forecast` measurement (docs/contract.md §5 addition), written at each refit for Grafana. */
 export const FORECAST_MEASUREMENT = 'forecast';
 
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
 /** What a forecast request can get from the trends feature. */
 export type ForecastAnswer =
   | { kind: 'ok'; generatedMs: number; points: Array<{ tMs: number; value: number; lo: number; hi: number }> }
@@ -128,7 +132,7 @@ export class TrendsService {
         const line = encodeLine(
           FORECAST_MEASUREMENT,
           { park: engine.index.model.id, scope: scope === PARK_SCOPE ? 'park' : 'building', building: scope || undefined, every: '15m' },
-          { load_kw: p.value, load_kw_lo: p.lo, load_kw_hi: p.hi },
+          { load_kw: round3(p.value), load_kw_lo: round3(p.lo), load_kw_hi: round3(p.hi) },
           p.tMs,
         );
         if (line) lines.push(line);

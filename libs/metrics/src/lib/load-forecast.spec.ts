@@ -115,7 +115,10 @@ describe('fitLoadForecast', () => {
 describe('observeLoad', () => {
   const fitted = fitLoadForecast(series(14, SHANGHAI, 0), SHANGHAI, { stepMs: Q });
   if (!fitted.ok) throw new Error('fit failed');
-  const model = fitted.model;
+  // A noise-free history has no residual autocorrelation (φ = 0); give it some.
+  const model = { ...fitted.model, phi: 0.9 };
+
+  it('the noise-free fit has φ = 0', () => expect(fitted.model.phi).toBe(0));
 
   it('moves the origin and pulls the next steps toward what was seen', () => {
     const t = MONDAY + 14 * DAY + 10 * 3_600_000;

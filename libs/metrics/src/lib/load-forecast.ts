@@ -237,12 +237,15 @@ export function fitLoadForecast(history: readonly SeriesPoint[], calendar: ParkC
   const resid = pts.map((p, i) => relative(p.value, profileAt(profiles, slots[i].type, slots[i].step), floor));
   let num = 0;
   let den = 0;
+  let pairs = 0;
   for (let i = 1; i < pts.length; i++) {
     if (pts[i].tMs - pts[i - 1].tMs !== stepMs) continue;
     num += resid[i] * resid[i - 1];
     den += resid[i - 1] * resid[i - 1];
+    pairs++;
   }
-  const phi = den > 0 ? Math.min(0.98, Math.max(0, num / den)) : 0;
+  // Residuals at rounding level (a series the profile explains exactly) carry no autocorrelation.
+  const phi = pairs > 0 && den / pairs > 1e-12 ? Math.min(0.98, Math.max(0, num / den)) : 0;
 
   // Rolling-origin day-ahead errors over the last week, each origin's
   // profile from the data before it only.
