@@ -10,6 +10,7 @@
  * (ground-truth.ts) is Σ P × overlap per 1-minute window.
  */
 import { BuildingModel, ParkModel, SensorKind, SensorModel, sensorTopic } from '@park/telemetry';
+import { anomalyLoadKw, stuckRegister } from './anomalies';
 import { drawFaults, DEFAULT_LATE_MS, FaultRates, malformedPayload, NO_FAULTS, spikePowerKw } from './faults';
 import { GroundTruth, TruthTotals, TruthWindow } from './ground-truth';
 import {
@@ -148,6 +149,8 @@ export class ParkSimulator {
   private readonly lat: number;
   private readonly lon: number;
   private pendingLate: PendingLate[] = [];
+  /** Registers held by a `stuck` anomaly, by sensor key (anomalies.ts). */
+  private readonly frozen = new Map<number, number>();
   private clock: number;
   private seq = 0;
 
@@ -297,7 +300,7 @@ export class ParkSimulator {
     } else {
       let pv = 0;
       for (const p of this.pvByBuilding.get(b.id) ?? []) pv += this.pvKw(p, tMs);
-      net = buildingLoadKw(this.seed, this.park.id, b, tMs) - pv;
+      net = anomalyLoadKw(this.scenarios, this.park.id, b, this.options.startMs, tMs, buildingLoadKw(this.seed, this.park.id, b, tMs)) - pv;
     }
     return roundTo(s.size * net * (1 + 0.01 * signedHash(this.seed, s.key, tMs)), 3);
   }
@@ -395,6 +398,7 @@ export class ParkSimulator {
         this.stats.resets++;
       }
       reading[registerField] = roundTo(s.register, 6);
+      if (s.role === 'grid') reading.energy_kwh = stuckRegister(this.frozen, this.scenarios, this.park.id, b, s.model.id, s.key, this.options.startMs, tMs, reading.energy_kwh);
     }
     if (faults.spike) {
       reading.power_kw = spikePowerKw(b.contractedKw, unitHash(this.seed, s.key, tMs, 0x5c));

@@ -5,7 +5,7 @@
  */
 import { ID_PATTERN } from '@park/telemetry';
 
-export const SCENARIO_KINDS = ['overload', 'co2', 'crowding', 'silent'] as const;
+export const SCENARIO_KINDS = ['overload', 'co2', 'crowding', 'silent', 'stuck', 'creep', 'peak'] as const;
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
 
 /** What each scenario does, for `--help` and the docs. */
@@ -14,6 +14,9 @@ export const SCENARIO_EFFECTS: Record<ScenarioKind, string> = {
   co2: 'indoor CO2 of the building ~1800 ppm (co2 alarm: critical)',
   crowding: 'people in the building ~1.3 × capacity (crowding alarm: critical)',
   silent: 'no sensor of the building publishes (offline alarm); registers keep counting',
+  stuck: "the building's first grid meter repeats its energy_kwh (stuck register) while its power goes on (stuck_meter alarm)",
+  creep: 'base-load creep: +3 % of contractedKw of extra load per day since the start of the span (baseload alarm)',
+  peak: 'a planned peak: weekdays 14:00-16:00 at 97 % of contractedKw (demand_forecast alarm ahead of it)',
 };
 
 /** One override, active on [fromS, toS) simulated seconds after the run's start. */
