@@ -1,4 +1,4 @@
-import { ALARM_THRESHOLDS, severityOf, type AlarmRule } from '@park/metrics';
+import { ALARM_THRESHOLDS, severityOf, type VitalsAlarmRule } from '@park/metrics';
 import {
   bandOf,
   COLOUR_MODES,
@@ -61,7 +61,7 @@ describe('colour scales', () => {
   // The same bounds as the gateway's alarm rules, read from the same table:
   // a sweep across each rule's thresholds must give the alarm colour exactly
   // where `severityOf` (libs/metrics, the rule evaluation) gives that severity.
-  it.each<[ColourMode, AlarmRule]>([
+  it.each<[ColourMode, VitalsAlarmRule]>([
     ['load', 'demand'],
     ['occupancy', 'crowding'],
     ['co2', 'co2'],

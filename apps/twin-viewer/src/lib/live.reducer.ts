@@ -241,10 +241,13 @@ export function activeCounts(state: TwinState): { warn: number; critical: number
   return { warn, critical, total: warn + critical };
 }
 
-/** Human name of an alarm rule (contract §6). */
+/** Human name of an alarm rule (contract §6, and the trends rules of §8). */
 export const RULE_LABEL: Readonly<Record<AlarmRule, string>> = {
   demand: 'Demand over contract',
   co2: 'Indoor CO₂',
   crowding: 'Crowding',
   offline: 'Sensors offline',
+  demand_forecast: 'Demand forecast',
+  stuck_meter: 'Stuck meter',
+  baseload: 'Night base load',
 };

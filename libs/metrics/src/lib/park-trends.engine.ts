@@ -55,6 +55,7 @@ export class ParkTrendsEngine {
   private readonly stuck: StuckMeterTracker;
   private readonly alarms: TrendAlarmState;
   private fittedMs: number | undefined;
+  private readonly parkContractedKw: number;
 
   constructor(
     readonly index: ParkIndex,
@@ -64,6 +65,7 @@ export class ParkTrendsEngine {
     this.historyMs = (opts.historyDays ?? 28) * DAY_AHEAD_MS;
     this.stuck = new StuckMeterTracker(index);
     this.alarms = new TrendAlarmState(index.model.id, opts.activeAlarms);
+    this.parkContractedKw = index.model.buildings.reduce((a, b) => a + Math.max(0, b.contractedKw), 0);
   }
 
   /** The scopes of the park: the park itself, then each building. */
@@ -142,11 +144,14 @@ export class ParkTrendsEngine {
    */
   observeVitals(v: ParkVitals, nowMs: number): Alarm[] {
     const out: Alarm[] = [];
-    const done = this.accumulate(PARK_SCOPE, v.window.startMs, v.park.load_kw);
+    const done = plausible(v.park.load_kw, this.parkContractedKw) ? this.accumulate(PARK_SCOPE, v.window.startMs, v.park.load_kw) : undefined;
     if (done) this.advanceModels(PARK_SCOPE, done);
     for (const b of this.index.model.buildings) {
       const s = v.buildings[b.id];
-      if (!s) continue;
+      if (!s || !plausible(s.load_kw, b.contractedKw)) {
+        out.push(...this.stuckRule(b, v.window.endMs, nowMs));
+        continue;
+      }
       const r = this.recent.get(b.id) ?? [];
       r.push({ startMs: v.window.startMs, kw: s.load_kw });
       if (r.length > RECENT_WINDOWS) r.splice(0, r.length - RECENT_WINDOWS);
@@ -236,6 +241,17 @@ export class ParkTrendsEngine {
   private decide(b: BuildingModel, rule: TrendAlarmRule, d: TrendDecision, tsMs: number): Alarm[] {
     return this.alarms.decide(b.id, rule, d, tsMs);
   }
+}
+
+/**
+ * Whether a window's load is one the trends learn from: at most 2 ×
+ * the contracted capacity, the bound of contract §8's register
+ * plausibility. A register that was stuck and jumps back, or a meter
+ * swapped without a reset, puts hours of energy into one window; learned
+ * as load, it would forecast (and alarm on) a peak that never was.
+ */
+function plausible(loadKw: number, contractedKw: number): boolean {
+  return Number.isFinite(loadKw) && (!(contractedKw > 0) || loadKw <= 2 * contractedKw);
 }
 
 function tooLittle(r: FitResult): { haveDays: number; needDays: number } | undefined {

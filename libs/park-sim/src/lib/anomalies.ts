@@ -6,7 +6,7 @@
  * | kind | effect |
  * |---|---|
  * | stuck | the building's first grid meter keeps sending the same `energy_kwh` (its register is stuck) while its power and the building's load go on |
- * | creep | base-load creep: the building draws an extra CREEP_SHARE_PER_DAY × contractedKw for every day since the span began, day and night |
+ * | creep | base-load creep: the building draws an extra CREEP_SHARE_PER_DAY (4 %) × contractedKw for every day since the span began, day and night |
  * | peak | a planned peak: on weekdays 14:00–16:00 park time the building draws PLANNED_PEAK_SHARE × contractedKw |
  *
  * Kept apart from the physics (load-profiles.ts) and the stream faults
@@ -16,8 +16,8 @@ import { BuildingModel } from '@park/telemetry';
 import { dayKind, localHour } from './load-profiles';
 import { Scenario, scenarioActive } from './scenarios';
 
-/** Extra base load per day of creep, share of contractedKw (3 %/day: a chiller left running, heaters forgotten). */
-export const CREEP_SHARE_PER_DAY = 0.03;
+/** Extra base load per day of creep, share of contractedKw (4 %/day: chillers, compressors or heaters left running, one more each day). */
+export const CREEP_SHARE_PER_DAY = 0.04;
 /** A planned peak's demand, share of contractedKw (above the 90 % of the demand rules). */
 export const PLANNED_PEAK_SHARE = 0.97;
 /** Local hours of the planned peak, weekdays. */

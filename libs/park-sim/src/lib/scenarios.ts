@@ -15,7 +15,7 @@ export const SCENARIO_EFFECTS: Record<ScenarioKind, string> = {
   crowding: 'people in the building ~1.3 × capacity (crowding alarm: critical)',
   silent: 'no sensor of the building publishes (offline alarm); registers keep counting',
   stuck: "the building's first grid meter repeats its energy_kwh (stuck register) while its power goes on (stuck_meter alarm)",
-  creep: 'base-load creep: +3 % of contractedKw of extra load per day since the start of the span (baseload alarm)',
+  creep: 'base-load creep: +4 % of contractedKw of extra load per day since the start of the span (baseload alarm)',
   peak: 'a planned peak: weekdays 14:00-16:00 at 97 % of contractedKw (demand_forecast alarm ahead of it)',
 };
 
