@@ -37,6 +37,8 @@ import { ParkHeaderView } from './ui/park-header.view';
 /** How often the stale check runs (the limit itself is 3 s, lib/live.reducer.ts). */
 const STALE_CHECK_MS = 500;
 const KPI_REFRESH_MS = 60_000;
+/** The forecast moves on each quarter hour (contract §8; refitted hourly). */
+const FORECAST_REFRESH_MS = 15 * 60_000;
 /** A window closed: today's totals moved on; ask a little later so the gateway has stored it. */
 const KPI_AFTER_WINDOW_MS = 3000;
 /** Back after a drop: today's totals may have moved on. */
@@ -108,6 +110,7 @@ export class TwinController {
   private stale = true;
   private disposed = false;
   private kpiTimer: ReturnType<typeof setTimeout> | undefined;
+  private forecastTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly staleTimer: ReturnType<typeof setInterval>;
   /** Ends the listeners on page elements and the requests in flight. */
   private readonly lifetime = new AbortController();
@@ -197,6 +200,7 @@ export class TwinController {
 
     this.loadStartData();
     void this.loadKpis();
+    void this.loadForecast();
     this.socket = new LiveSocket(model.id, {
       message: (msg) => this.dispatch(msg),
       connection: (c) => {
@@ -329,6 +333,21 @@ export class TwinController {
     this.scheduleKpis(KPI_REFRESH_MS);
   }
 
+  /** The park's day-ahead forecast for the HUD; again every quarter hour. */
+  private async loadForecast(): Promise<void> {
+    try {
+      const f = await this.api.forecast(this.model.id, { metric: 'load_kw', every: '15m' }, this.lifetime.signal);
+      if (this.disposed) return;
+      this.hud.setForecast(f, null);
+    } catch (e) {
+      if (this.disposed) return;
+      this.hud.setForecast(null, e instanceof ApiError ? e.message : String(e));
+    }
+    this.hook.forecastLoaded = true;
+    clearTimeout(this.forecastTimer);
+    if (!this.disposed) this.forecastTimer = setTimeout(() => void this.loadForecast(), FORECAST_REFRESH_MS);
+  }
+
   /**
    * Stops the viewer and gives back what it holds: timers, the live socket,
    * requests in flight, listeners on the page, the scene's GPU resources and
@@ -341,6 +360,7 @@ export class TwinController {
     this.api.onUnauthorized = undefined;
     clearInterval(this.staleTimer);
     clearTimeout(this.kpiTimer);
+    clearTimeout(this.forecastTimer);
     this.socket.stop();
     this.lifetime.abort();
     this.input?.dispose();

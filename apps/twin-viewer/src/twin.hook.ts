@@ -54,6 +54,8 @@ export interface TwinHook {
   error: string | null;
   /** The gateway accepts the viewer's session (false while the sign-in form shows). */
   signedIn: boolean;
+  /** The HUD's first forecast request (contract §8) has answered (a forecast or why there is none). */
+  forecastLoaded: boolean;
   /** `dispose()` has run. */
   disposed: boolean;
   /** GPU resources the 3D view holds (three.js `renderer.info`); null without a 3D view. */
@@ -82,6 +84,7 @@ export function installTwinHook(): TwinHook {
     stats: { updates: 0, lastUpdateMs: 0, lastMessageMs: 0, renders: 0, lastRenderMs: 0, firstFrameMs: 0 },
     error: null,
     signedIn: false,
+    forecastLoaded: false,
     disposed: false,
     gpuMemory: () => null,
     dispose: () => undefined,

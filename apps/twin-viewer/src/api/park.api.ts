@@ -19,6 +19,12 @@ export interface ParkSummary {
 /** Today's key figures (GET /api/parks/{park}/kpis?period=day): libs/metrics' `Kpis` and the period they cover. */
 export type ParkKpis = Kpis & { period: string; from: string; to: string };
 
+/** A day-ahead forecast (contract §8): when it was fitted and its steps with the 80 % interval. */
+export interface ParkForecast {
+  generated: string;
+  points: Array<{ t: string; value: number; lo: number; hi: number }>;
+}
+
 /** History resolutions of contract §7. */
 export type HistoryEvery = '1m' | '15m' | '1h' | '1d';
 
@@ -129,6 +135,17 @@ export class ParkApi {
 
   kpis(parkId: string, signal?: AbortSignal): Promise<ParkKpis> {
     return this.getJson(`${park(parkId)}/kpis?period=day`, signal);
+  }
+
+  /**
+   * The forecast of `load_kw` or `energy_kwh` from the step holding now
+   * (contract §8); no building = park scope. A 409 (too little history)
+   * is an ApiError whose message says how much is needed.
+   */
+  forecast(parkId: string, q: { metric: 'load_kw' | 'energy_kwh'; building?: string; every: '15m' | '1h'; horizon?: string }, signal?: AbortSignal): Promise<ParkForecast> {
+    const p = new URLSearchParams({ metric: q.metric, every: q.every, horizon: q.horizon ?? '24h' });
+    if (q.building) p.set('building', q.building);
+    return getJson(`${park(parkId)}/forecast?${p}`, signal);
   }
 
   /** One metric over [from, to]; no building = park scope. */

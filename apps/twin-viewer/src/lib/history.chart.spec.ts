@@ -100,4 +100,31 @@ describe('history chart scaling', () => {
     expect(c.xTicks.length).toBe(4);
     for (const t of c.xTicks) expect(((t.tMs + 8 * H) / H) % 6).toBe(0);
   });
+
+  describe('with a forecast after now (contract §8)', () => {
+    const now = FROM + 12 * H;
+    const steps = [0, 1, 2, 3].map((k) => ({ tMs: now + k * Q, value: 100 + 10 * k, lo: 80 + 10 * k, hi: 120 + 10 * k }));
+
+    it('draws its line and band right of now, and its band counts in the y domain', () => {
+      const c = layoutChart([{ tMs: FROM, value: 50 }], { fromMs: FROM, toMs: TO, everyMs: Q, box, forecast: steps, nowMs: now });
+      expect(c.forecast?.points).toBe(4);
+      expect(c.forecast?.line.match(/[ML]/g)).toHaveLength(4);
+      expect(c.forecast?.band.startsWith('M')).toBe(true);
+      expect(c.forecast?.band.endsWith('Z')).toBe(true);
+      expect(c.yMax).toBeGreaterThanOrEqual(150);
+      const xs = [...(c.forecast?.line.matchAll(/[ML]([\d.]+) /g) ?? [])].map((m) => Number(m[1]));
+      for (const x of xs) expect(x).toBeGreaterThan(c.forecast!.nowX);
+      expect(c.forecast?.peak).toEqual({ tMs: now + 3 * Q, value: 130 });
+    });
+
+    it.each([
+      ['none given', undefined, undefined],
+      ['an empty forecast', [], 0],
+      ['steps outside the chart', [{ tMs: TO + H, value: 1, lo: 0, hi: 2 }], 0],
+      ['non-finite steps', [{ tMs: now, value: NaN, lo: 0, hi: 2 }], 0],
+    ])('%s', (_n, forecast, points) => {
+      const c = layoutChart([], { fromMs: FROM, toMs: TO, everyMs: Q, box, forecast, nowMs: now });
+      expect(c.forecast?.points).toBe(points);
+    });
+  });
 });

@@ -38,6 +38,16 @@ export interface ChartModel {
   referenceY?: number;
   /** The newest point, for the headline figure. */
   last?: { tMs: number; value: number };
+  /** The forecast after now (contract §8), when given: its line, its 80 % band, and x of now. */
+  forecast?: { line: string; band: string; nowX: number; points: number; peak?: { tMs: number; value: number } };
+}
+
+/** One forecast step as the viewer keeps it: mean value and the 80 % interval. */
+export interface ForecastStep {
+  tMs: number;
+  value: number;
+  lo: number;
+  hi: number;
 }
 
 /** 1, 2, 2.5 or 5 × 10^k: the step that gives about `count` intervals over `range`. */
@@ -92,11 +102,24 @@ export function parseHistory(points: readonly HistoryPoint[]): Array<{ tMs: numb
  */
 export function layoutChart(
   series: ReadonlyArray<{ tMs: number; value: number | null }>,
-  opts: { fromMs: number; toMs: number; everyMs: number; box: ChartBox; reference?: number; xTickEveryMs?: number; tickOffsetMs?: number },
+  opts: {
+    fromMs: number;
+    toMs: number;
+    everyMs: number;
+    box: ChartBox;
+    reference?: number;
+    xTickEveryMs?: number;
+    tickOffsetMs?: number;
+    /** Forecast steps after `nowMs`, drawn as a dashed line over a band; their range counts in the y domain. */
+    forecast?: readonly ForecastStep[];
+    nowMs?: number;
+  },
 ): ChartModel {
   const { box, fromMs, toMs, everyMs } = opts;
   const inRange = series.filter((p) => p.tMs >= fromMs && p.tMs <= toMs);
+  const ahead = (opts.forecast ?? []).filter((p) => p.tMs >= fromMs && p.tMs <= toMs && Number.isFinite(p.value) && Number.isFinite(p.lo) && Number.isFinite(p.hi));
   const values = inRange.filter((p) => p.value !== null).map((p) => p.value as number);
+  for (const p of ahead) values.push(p.lo, p.hi);
   let lo = values.length ? Math.min(...values) : 0;
   let hi = values.length ? Math.max(...values) : 1;
   if (lo >= 0) lo = 0;
@@ -144,7 +167,17 @@ export function layoutChart(
   for (let t = Math.ceil((fromMs - offset) / xEvery) * xEvery + offset; t <= toMs; t += xEvery) xTicks.push({ x: r(xOf(t)), tMs: t });
 
   const last = points.length ? { tMs: points[points.length - 1].tMs, value: points[points.length - 1].value } : undefined;
+  let forecast: ChartModel['forecast'];
+  if (opts.forecast) {
+    // Each step is drawn at its middle, so a 15-min step starting now sits just right of now.
+    const mid = (p: ForecastStep) => r(xOf(Math.min(toMs, p.tMs + everyMs / 2)));
+    const fl = ahead.map((p, i) => `${i === 0 ? 'M' : 'L'}${mid(p)} ${r(yOf(p.value))}`).join('');
+    const band = ahead.length ? `M${ahead.map((p) => `${mid(p)} ${r(yOf(p.hi))}`).join('L')}L${[...ahead].reverse().map((p) => `${mid(p)} ${r(yOf(p.lo))}`).join('L')}Z` : '';
+    const peak = ahead.reduce<ForecastStep | undefined>((a, p) => (!a || p.value > a.value ? p : a), undefined);
+    forecast = { line: fl, band, nowX: r(xOf(opts.nowMs ?? fromMs)), points: ahead.length, peak: peak ? { tMs: peak.tMs, value: peak.value } : undefined };
+  }
   return {
+    forecast,
     line,
     area,
     points,

@@ -8,7 +8,7 @@
  * Pure and DOM-free. The state is replaced, never mutated, so views can tell
  * what changed by identity.
  */
-import { worstStatus, type Alarm, type AlarmRule, type LiveMessage, type NowState, type ParkVitals, type Severity, type VitalStatus } from '@park/metrics';
+import { TREND_RULES, worstStatus, type Alarm, type AlarmRule, type LiveMessage, type NowState, type ParkVitals, type Severity, type VitalStatus } from '@park/metrics';
 
 /** The live stream's socket, as the page sees it. */
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -239,6 +239,19 @@ export function activeCounts(state: TwinState): { warn: number; critical: number
     else warn++;
   }
   return { warn, critical, total: warn + critical };
+}
+
+/**
+ * The worst active trends alarm of a building (contract §8: demand
+ * forecast, stuck meter, night base load): the anomaly its marker shows.
+ */
+export function anomalyOf(state: TwinState, buildingId: string): Alarm | undefined {
+  let worst: Alarm | undefined;
+  for (const a of Object.values(state.active)) {
+    if (a.building !== buildingId || !(TREND_RULES as readonly string[]).includes(a.rule)) continue;
+    if (!worst || (a.severity === 'critical' && worst.severity !== 'critical')) worst = a;
+  }
+  return worst;
 }
 
 /** Human name of an alarm rule (contract §6, and the trends rules of §8). */

@@ -11,7 +11,7 @@ import { SCALES, colourHex } from '../lib/colour.scale';
 import { RULE_LABEL, buildingStatus, type TwinState } from '../lib/live.reducer';
 import { formatClock, formatKgCo2e, formatKw, formatKwh, formatNumber, formatPercent, formatPpm, UNKNOWN } from '../lib/units.format';
 import { h, setText } from './dom.helpers';
-import { renderChart, type ChartSpec } from './history-chart.view';
+import { renderChart, type ChartForecast, type ChartSpec } from './history-chart.view';
 
 const DAY_MS = 24 * 3_600_000;
 const EVERY_MS = 15 * 60_000;
@@ -93,7 +93,7 @@ export class BuildingPanelView {
         ['renewable', 'Renewable share'],
         ['co2', 'CO₂ avg / max'],
       ]),
-      h('h3', {}, 'Last 24 hours (15-minute windows)'),
+      h('h3', {}, 'Last 24 hours, and the forecast for the next 24 (15-minute steps, 80 % band)'),
       this.charts,
     );
   }
@@ -183,10 +183,10 @@ export class BuildingPanelView {
     if (prev && prev.vitals !== state.vitals && Date.now() - this.chartsAt > CHART_REFRESH_MS) void this.loadCharts();
   }
 
-  private specs(b: BuildingModel): ChartSpec[] {
+  private specs(b: BuildingModel): Array<ChartSpec & { forecast?: 'load_kw' | 'energy_kwh' }> {
     return [
-      { metric: 'load_kw', title: 'Load', unit: 'kW', reference: { value: b.contractedKw, label: 'contracted' } },
-      { metric: 'energy_kwh', title: 'Grid energy', unit: 'kWh' },
+      { metric: 'load_kw', title: 'Load', unit: 'kW', reference: { value: b.contractedKw, label: 'contracted' }, forecast: 'load_kw' },
+      { metric: 'energy_kwh', title: 'Grid energy', unit: 'kWh', forecast: 'energy_kwh' },
       { metric: 'carbon_kgco2e', title: 'Carbon', unit: 'kg CO₂e' },
       { metric: 'occupancy', title: 'Occupancy', unit: 'people', reference: b.capacity > 0 ? { value: b.capacity, label: 'capacity' } : undefined },
       { metric: 'co2_ppm_avg', title: 'Indoor CO₂ (avg)', unit: 'ppm', reference: { value: CO2_LIMIT_PPM, label: 'GB/T 18883 limit' } },
@@ -215,17 +215,32 @@ export class BuildingPanelView {
       this.charts.dataset.building = b.id;
       figures.forEach((f, i) => f.replaceChildren(h('figcaption', {}, h('span', { class: 'chart-title' }, specs[i].title), h('span', { class: 'chart-value' }, '…'))));
     }
+    const nowMs = Date.now();
     await Promise.all(
       specs.map(async (spec, i) => {
+        // The load and energy charts run on past now into the forecast (contract §8).
+        const forecast = spec.forecast ? this.forecastOf(spec.forecast, b.id, nowMs, abort.signal) : undefined;
+        const shown = spec.forecast ? { ...window, toMs: window.toMs + DAY_MS } : window;
         try {
           const pts = await this.api.history(this.parkId, { metric: spec.metric, building: b.id, fromMs: window.fromMs, toMs: window.toMs, every: '15m' }, abort.signal);
+          const f = await forecast;
           if (abort.signal.aborted) return;
-          renderChart(figures[i], spec, pts, window);
+          renderChart(figures[i], spec, pts, shown, undefined, f);
         } catch (e) {
           if (abort.signal.aborted) return;
-          renderChart(figures[i], spec, null, window, (e as Error).message);
+          renderChart(figures[i], spec, null, shown, (e as Error).message, await forecast);
         }
       }),
     );
+  }
+
+  /** The building's 15-min forecast for the chart, or the reason there is none (409: too little history). */
+  private async forecastOf(metric: 'load_kw' | 'energy_kwh', building: string, nowMs: number, signal: AbortSignal): Promise<ChartForecast> {
+    try {
+      const f = await this.api.forecast(this.parkId, { metric, building, every: '15m' }, signal);
+      return { nowMs, steps: f.points.map((p) => ({ tMs: Date.parse(p.t), value: p.value, lo: p.lo, hi: p.hi })) };
+    } catch (e) {
+      return { nowMs, steps: null, note: `No forecast: ${(e as Error).message.replace(/^[^:]*: /, '')}` };
+    }
   }
 }

@@ -8,7 +8,7 @@
 import type { BuildingModel } from '@park/telemetry';
 import { metricText, metricValue } from '../lib/building.metric';
 import { SCALES, colourInto, rgbToHex, type ColourMode, type Rgb } from '../lib/colour.scale';
-import { alarmSeverity, type TwinState } from '../lib/live.reducer';
+import { alarmSeverity, anomalyOf, RULE_LABEL, type TwinState } from '../lib/live.reducer';
 import type { AlarmLevel, TwinScene } from '../scene/twin.scene';
 import type { BuildingListView } from './building-list.view';
 import type { LabelsView } from './labels.view';
@@ -55,6 +55,8 @@ export class BuildingsView {
       this.scene?.setAlarm(i, level);
       this.list.setAlarm(i, sev);
       this.labels?.setPriority(i, level);
+      const anomaly = anomalyOf(state, this.buildings[i].id);
+      this.labels?.setAnomaly(i, anomaly ? RULE_LABEL[anomaly.rule] : null, anomaly?.severity ?? null);
     }
   }
 

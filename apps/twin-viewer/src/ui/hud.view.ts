@@ -3,11 +3,11 @@
  * is the load now, how much CO2e did we emit today, which sensors went
  * silent"). Live figures from `now`; today's totals from the KPI endpoint.
  */
-import { ALARM_THRESHOLDS } from '@park/metrics';
+import { ALARM_THRESHOLDS, TREND_THRESHOLDS } from '@park/metrics';
 import type { ParkModel } from '@park/telemetry';
-import type { ParkKpis } from '../api/park.api';
+import type { ParkForecast, ParkKpis } from '../api/park.api';
 import { activeCounts, type TwinState } from '../lib/live.reducer';
-import { formatKgCo2e, formatKw, formatKwh, formatNumber, formatPercent, UNKNOWN } from '../lib/units.format';
+import { formatClock, formatKgCo2e, formatKw, formatKwh, formatNumber, formatPercent, UNKNOWN } from '../lib/units.format';
 import { h, setText } from './dom.helpers';
 
 interface Card {
@@ -22,6 +22,8 @@ export class HudView {
   private readonly capacity: number;
   private kpis: ParkKpis | null = null;
   private kpiError: string | null = null;
+  private peak: { tMs: number; value: number } | null = null;
+  private forecastError: string | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -31,6 +33,7 @@ export class HudView {
     this.capacity = model.buildings.reduce((s, b) => s + b.capacity, 0);
     for (const [key, label] of [
       ['load', 'Load now'],
+      ['forecast', 'Next 24 h'],
       ['energy', 'Energy today'],
       ['carbon', 'CO₂e today'],
       ['renewable', 'Renewable share'],
@@ -49,6 +52,25 @@ export class HudView {
   setKpis(kpis: ParkKpis | null, error: string | null): void {
     this.kpis = kpis;
     this.kpiError = error;
+  }
+
+  /** The park's day-ahead forecast (contract §8): its peak and when, against the contracted capacity. */
+  setForecast(forecast: ParkForecast | null, error: string | null): void {
+    this.forecastError = error;
+    this.peak = null;
+    for (const p of forecast?.points ?? []) {
+      const tMs = Date.parse(p.t);
+      if (Number.isFinite(tMs) && Number.isFinite(p.value) && (!this.peak || p.value > this.peak.value)) this.peak = { tMs, value: p.value };
+    }
+    const c = this.cards.forecast;
+    const pk = this.peak;
+    setText(c.value, pk ? formatKw(pk.value) : UNKNOWN);
+    const when = pk ? `${new Date(pk.tMs).toDateString() === new Date().toDateString() ? '' : 'tomorrow '}${formatClock(pk.tMs).slice(0, 5)}` : '';
+    setText(c.sub, pk ? `peak at ${when}${this.contractedKw > 0 ? ` · ${formatPercent(pk.value / this.contractedKw)} of contracted` : ''}` : error ? 'no forecast yet' : '');
+    c.root.title = error ?? (pk ? 'Forecast peak of the park load in the next 24 hours (15-minute steps), against the sum of the contracted capacities' : '');
+    const share = pk && this.contractedKw > 0 ? pk.value / this.contractedKw : 0;
+    c.root.classList.toggle('is-critical', share > TREND_THRESHOLDS.demand_forecast.critical);
+    c.root.classList.toggle('is-warn', share > TREND_THRESHOLDS.demand_forecast.warn && share <= TREND_THRESHOLDS.demand_forecast.critical);
   }
 
   update(state: TwinState, stale: boolean): void {

@@ -16,6 +16,8 @@ interface Label {
   box: HTMLElement;
   name: HTMLElement;
   value: HTMLElement;
+  /** The anomaly marker (trends alarms, contract §8); its text changes only when the anomaly does. */
+  anomaly: HTMLElement;
   /** Measured width of the (constant) name line, px. */
   nameW: number;
   /** Where the label goes (canvas px); meaningful when `placed`. */
@@ -55,10 +57,11 @@ export class LabelsView {
       // The outer element sits on the anchor; CSS centres the box above it, so
       // a value that grows by a digit needs no re-measuring to stay centred.
       const name = h('span', { class: 'label-name' }, s.name);
-      const box = h('div', { class: 'label-box' }, name, value);
+      const anomaly = h('span', { class: 'label-anomaly', hidden: '' });
+      const box = h('div', { class: 'label-box' }, anomaly, name, value);
       const el = h('div', { class: 'label', 'data-building': s.id }, box);
       root.append(el);
-      this.labels.push({ root: el, box, name, value, nameW: 0, rect: { x: 0, y: 0, w: 0, h: 0 }, placed: false, priority: 0 });
+      this.labels.push({ root: el, box, name, value, anomaly, nameW: 0, rect: { x: 0, y: 0, w: 0, h: 0 }, placed: false, priority: 0 });
       this.order.push(i);
     });
   }
@@ -87,6 +90,22 @@ export class LabelsView {
     const l = this.labels[i];
     if (!l) return;
     setText(l.value, text);
+  }
+
+  /**
+   * Marks a building with an anomaly (a trends alarm: stuck meter, night
+   * base load, demand forecast) or clears the mark (`text` null). Touches
+   * the page only when the mark changes.
+   */
+  setAnomaly(i: number, text: string | null, severity: 'warn' | 'critical' | null): void {
+    const l = this.labels[i];
+    if (!l) return;
+    const on = text !== null;
+    if (l.anomaly.hidden === on) l.anomaly.hidden = !on;
+    setText(l.anomaly, text ? `⚠ ${text}` : '');
+    const sev = severity ?? '';
+    if (l.anomaly.dataset.severity !== sev) l.anomaly.dataset.severity = sev;
+    if (l.root.classList.contains('has-anomaly') !== on) l.root.classList.toggle('has-anomaly', on);
   }
 
   /** Buildings with an alarm are placed first so their names always show. */
