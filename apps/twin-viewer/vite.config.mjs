@@ -31,6 +31,8 @@ export default defineConfig({
     sourcemap: true,
     // three.js alone is ~600 kB minified; one chunk is what the gateway serves best.
     chunkSizeWarningLimit: 1000,
+    // Two pages: the twin, and the printable monthly report (contract §8).
+    rollupOptions: { input: { index: here('index.html'), report: here('report.html') } },
   },
   server: {
     host: '127.0.0.1',

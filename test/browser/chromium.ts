@@ -4,6 +4,7 @@
  * browser), software WebGL through SwiftShader, and helpers to read the
  * viewer's test hook (`window.__twin`) and the colour of a screen pixel.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -24,6 +25,27 @@ export const CHROMIUM_ARGS = [
 ];
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const VIEWER = path.join(ROOT, 'apps', 'twin-viewer');
+const DIST_PAGES = ['index.html', 'report.html'].map((f) => path.join(ROOT, 'dist', 'twin-viewer', f));
+
+/** Newest mtime under a path (the viewer's sources), to rebuild dist only when stale. */
+function newestMtime(p: string): number {
+  const st = fs.statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...fs.readdirSync(p).map((f) => newestMtime(path.join(p, f))));
+}
+
+/** Builds the viewer (dist/twin-viewer, both pages) when its sources are newer than the build. */
+export function buildViewerIfStale(): void {
+  const built = Math.min(...DIST_PAGES.map((f) => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : 0)));
+  if (built >= newestMtime(VIEWER)) return;
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'apps/twin-viewer/vite.config.mjs', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+}
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });

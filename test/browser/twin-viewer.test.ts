@@ -13,7 +13,6 @@
  * colouring itself comes from `now` messages (contract §7) and does not
  * depend on it. Screenshots of each state go to test-artifacts/screenshots/.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -22,12 +21,10 @@ import type { ParkModel } from '@park/telemetry';
 import { startGateway, type Gateway } from '../support/gateway';
 import { waitFor } from '../support/services';
 import type { TwinHook } from '../../apps/twin-viewer/src/twin.hook';
-import { colourDistance, colourOf, hexRgb, launchChromium, pixelAt, projectBuilding, saveScreenshot, twinHook, waitForTwin } from './chromium';
+import { buildViewerIfStale, colourDistance, colourOf, hexRgb, launchChromium, pixelAt, projectBuilding, saveScreenshot, twinHook, waitForTwin } from './chromium';
 import { ParkFeed } from './park-feed';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const VIEWER = path.join(ROOT, 'apps', 'twin-viewer');
-const DIST_INDEX = path.join(ROOT, 'dist', 'twin-viewer', 'index.html');
 const demo = JSON.parse(fs.readFileSync(path.join(ROOT, 'apps/gateway/parks/demo.park.json'), 'utf8')) as ParkModel;
 
 /** The viewer's critical colour (apps/twin-viewer/src/lib/colour.scale.ts CRITICAL_HEX). */
@@ -38,22 +35,6 @@ const OVERLOADED = 'b07';
 const SAME_COLOUR = 30;
 
 jest.setTimeout(240_000);
-
-/** Newest mtime under a path (the viewer's sources), to rebuild dist only when stale. */
-function newestMtime(p: string): number {
-  const st = fs.statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(st.mtimeMs, ...fs.readdirSync(p).map((f) => newestMtime(path.join(p, f))));
-}
-
-function buildViewerIfStale(): void {
-  const built = fs.existsSync(DIST_INDEX) ? fs.statSync(DIST_INDEX).mtimeMs : 0;
-  if (built >= newestMtime(VIEWER)) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'apps/twin-viewer/vite.config.mjs', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-}
 
 /** Waits until a locator's text passes `ok` (jest has no auto-waiting locator assertions). */
 function textOf(locator: Locator, ok: (text: string) => boolean, what: string): Promise<string> {

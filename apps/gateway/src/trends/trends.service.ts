@@ -43,6 +43,8 @@ export class TrendsService {
   private timer?: TimerHandle;
   private first?: TimerHandle;
   private refitting?: Promise<void>;
+  /** Parks fitted since their last closed window: `demand_forecast` is decided on the next one. */
+  private readonly fitted = new Set<string>();
 
   constructor(
     private readonly registry: ParkRegistry,
@@ -70,6 +72,9 @@ export class TrendsService {
         const e = this.engines.get(vitals.parkId);
         if (!e) return;
         const transitions = e.observeVitals(vitals, this.clock.now());
+        // A new fit is judged on the first window after it: only the gateway
+        // that derives the park gets its windows, so one gateway decides.
+        if (this.fitted.delete(vitals.parkId)) transitions.push(...e.evaluateDemandForecast(this.clock.now()));
         // After every subscriber has had the window: a live client gets the
         // `vitals` message first, then the alarms it decided (contract §7).
         if (transitions.length > 0) queueMicrotask(() => this.emit(transitions));
@@ -100,8 +105,7 @@ export class TrendsService {
         for (const scope of engine.scopes()) engine.setHistory(scope, history.get(scope) ?? []);
         const fitted = engine.refit(nowMs);
         this.sink.write(this.forecastLines(engine, nowMs));
-        // Only the gateway that derives the park decides its alarms (its read model has its windows).
-        if (this.vitals.latest(parkId)) this.emit(engine.evaluateDemandForecast(nowMs));
+        this.fitted.add(parkId);
         this.log.info({ park: parkId, scopes: fitted.size, fitted: [...fitted.values()].filter((f) => f.models['15m']).length, historyDays: fitted.get(PARK_SCOPE)?.models['15m']?.historyDays ?? fitted.get(PARK_SCOPE)?.tooLittle?.haveDays }, 'trends: forecasts refitted');
       } catch (e) {
         this.log.warn({ park: parkId, err: (e as Error).message }, 'trends: could not read the load history from InfluxDB; forecasts keep their previous fit');

@@ -4,7 +4,7 @@
  * failed and how, for the on-screen message. Each takes an optional
  * `AbortSignal`, so a viewer that is disposed cancels what is in flight.
  */
-import type { Alarm, Kpis, ParkVitals, VitalSigns } from '@park/metrics';
+import type { Alarm, Kpis, MonthlyReport, ParkVitals, VitalSigns } from '@park/metrics';
 import type { ParkModel } from '@park/telemetry';
 import type { HistoryPoint } from '../lib/history.chart';
 
@@ -146,6 +146,13 @@ export class ParkApi {
     const p = new URLSearchParams({ metric: q.metric, every: q.every, horizon: q.horizon ?? '24h' });
     if (q.building) p.set('building', q.building);
     return getJson(`${park(parkId)}/forecast?${p}`, signal);
+  }
+
+  /** The monthly report (contract §8) of a park month `YYYY-MM` (park time); the current month when absent. */
+  report(parkId: string, month?: string, signal?: AbortSignal): Promise<MonthlyReport> {
+    const p = new URLSearchParams({ period: 'month', format: 'json' });
+    if (month) p.set('month', month);
+    return getJson(`${park(parkId)}/report?${p}`, signal);
   }
 
   /** One metric over [from, to]; no building = park scope. */
