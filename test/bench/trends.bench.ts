@@ -19,7 +19,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Alarm, coarsenSeries, fitLoadForecast, forecastLoad, intervalCoverage, mape, ParkTrendsEngine, PARK_SCOPE, QUARTER_MS, SeriesPoint, TREND_RULES } from '@park/metrics';
+import { Alarm, coarsenSeries, fitLoadForecast, forecastLoad, intervalCoverage, mape, ParkTrendsEngine, PARK_SCOPE, QUARTER_MS, TREND_RULES } from '@park/metrics';
 import { plannedPeakHours, Scenario, stuckMeterOf } from '@park/park-sim';
 import { indexPark, localToUtcMs, ParkIndex, ParkModel } from '@park/telemetry';
 import { HistorySimulator, QuarterLoads, QuarterTruth } from '../support/sim-history';

@@ -47,7 +47,8 @@ type Forecast = { generated: string; points: Array<{ t: string; value: number; l
 
 beforeAll(async () => {
   db = await uniqueDb('trends');
-  const written = await backfillInflux(indexPark(park), { seed: SEED, fromMs: FROM, toMs: TO, write: (lines) => influxWrite(sharedInfluxUrl(), db, lines) });
+  // Vital signs only: the forecast and the report read nothing else (grafana.test.ts writes readings too).
+  const written = await backfillInflux(indexPark(park), { seed: SEED, fromMs: FROM, toMs: TO, readings: false, write: (lines) => influxWrite(sharedInfluxUrl(), db, lines) });
   expect(written.vitalsPoints).toBe(3 * 14 * 1440 - 3); // every window but the last, still open at the end
   const dir = ownedDir('trends');
   const files = [park, empty].map((m) => {

@@ -5,8 +5,9 @@ import { EventBus } from './event.bus';
 /**
  * The gateway's event map: what its features tell each other, and nothing
  * else (docs/architecture.md, "the bus"). Producers: ingest (`readings`),
- * vitals (`vitals`, `alarm`, `now`). Consumers: vitals (`readings`), the live
- * stream (`vitals`, `alarm`, `now`).
+ * vitals (`vitals`, `alarm`, `now`), trends (`alarm`). Consumers: vitals
+ * (`readings`; the trends rules' `alarm`s, for `status`), trends
+ * (`readings`, `vitals`), the live stream (`vitals`, `alarm`, `now`).
  */
 export interface GatewayEvents {
   /**
