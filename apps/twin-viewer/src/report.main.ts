@@ -4,7 +4,7 @@
  * browser's print to PDF), made for a park operator to hand to management.
  */
 import './report.css';
-import { ParkApi } from './api/park.api';
+import { ApiError, ParkApi } from './api/park.api';
 import { renderReport, renderReportError } from './ui/report.view';
 
 declare global {
@@ -26,7 +26,9 @@ async function main(): Promise<void> {
     renderReport(root, report, model);
   } catch (e) {
     window.__report.error = (e as Error).message;
-    renderReportError(root, (e as Error).message);
+    // Operator authentication (contract §8): the page rides on the twin's session cookie.
+    const signIn = e instanceof ApiError && e.status === 401;
+    renderReportError(root, signIn ? 'Not signed in: open the twin, sign in with your operator token, then reload this page.' : (e as Error).message, signIn ? `./${location.search}` : undefined);
   }
   root.setAttribute('aria-busy', 'false');
   window.__report.ready = true;

@@ -21,6 +21,8 @@ const EXPECTED: Record<string, Role | 'public' | 'optional' | 'metrics'> = {
   'GET /api/parks/:park/history': 'viewer',
   'GET /api/parks/:park/alarms': 'viewer',
   'GET /api/parks/:park/kpis': 'viewer',
+  'GET /api/parks/:park/forecast': 'viewer',
+  'GET /api/parks/:park/report': 'viewer',
   'GET /api/rejections': 'operator',
   'GET /metrics': 'metrics',
   'POST /api/session': 'public',

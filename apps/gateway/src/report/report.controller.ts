@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { MonthlyReport, reportCsv } from '@park/metrics';
 import { badParam, parkOr404 } from '../api/api-errors';
+import { RequireRole } from '../auth/auth.decorators';
 import { Clock } from '../core/clock';
 import { CLOCK } from '../core/core.tokens';
 import { PARKS } from '../park/park.module';
@@ -10,8 +11,9 @@ import { parkMonth, ReportService } from './report.service';
 
 export const REPORT = Symbol('REPORT');
 
-/** The monthly energy and carbon report (contract §8). */
+/** The monthly energy and carbon report (contract §8); reading it is the viewer role's (contract §8 roles). */
 @ApiTags('report')
+@RequireRole('viewer')
 @Controller('api/parks/:park')
 export class ReportController {
   constructor(

@@ -2,6 +2,7 @@ import { Controller, Get, HttpException, HttpStatus, Inject, Param, Query } from
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { FORECAST_EVERY_MS, ForecastEvery } from '@park/metrics';
 import { badParam, parkOr404 } from '../api/api-errors';
+import { RequireRole } from '../auth/auth.decorators';
 import { CLOCK } from '../core/core.tokens';
 import { Clock } from '../core/clock';
 import { PARKS } from '../park/park.module';
@@ -24,8 +25,9 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Load and energy forecasts of a park or building (contract §8, trends). */
+/** Load and energy forecasts of a park or building (contract §8, trends); a viewer reads them (contract §8 roles). */
 @ApiTags('trends')
+@RequireRole('viewer')
 @Controller('api/parks/:park')
 export class ForecastController {
   constructor(

@@ -145,14 +145,14 @@ export class ParkApi {
   forecast(parkId: string, q: { metric: 'load_kw' | 'energy_kwh'; building?: string; every: '15m' | '1h'; horizon?: string }, signal?: AbortSignal): Promise<ParkForecast> {
     const p = new URLSearchParams({ metric: q.metric, every: q.every, horizon: q.horizon ?? '24h' });
     if (q.building) p.set('building', q.building);
-    return getJson(`${park(parkId)}/forecast?${p}`, signal);
+    return this.getJson(`${park(parkId)}/forecast?${p}`, signal);
   }
 
   /** The monthly report (contract §8) of a park month `YYYY-MM` (park time); the current month when absent. */
   report(parkId: string, month?: string, signal?: AbortSignal): Promise<MonthlyReport> {
     const p = new URLSearchParams({ period: 'month', format: 'json' });
     if (month) p.set('month', month);
-    return getJson(`${park(parkId)}/report?${p}`, signal);
+    return this.getJson(`${park(parkId)}/report?${p}`, signal);
   }
 
   /** One metric over [from, to]; no building = park scope. */

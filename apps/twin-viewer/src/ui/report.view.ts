@@ -97,6 +97,7 @@ export function renderReport(root: HTMLElement, r: MonthlyReport, model: ParkMod
   );
 }
 
-export function renderReportError(root: HTMLElement, message: string): void {
-  root.replaceChildren(h('h1', {}, 'Report unavailable'), h('p', { class: 'report-error', role: 'alert' }, message));
+/** Says why there is no report; `signIn`: a link to the twin, where the sign-in form is. */
+export function renderReportError(root: HTMLElement, message: string, signIn?: string): void {
+  root.replaceChildren(h('h1', {}, 'Report unavailable'), h('p', { class: 'report-error', role: 'alert' }, message), ...(signIn ? [h('p', {}, h('a', { href: signIn }, 'Open the twin to sign in'))] : []));
 }
