@@ -7,6 +7,9 @@ import { Duplex } from 'node:stream';
  * §2.2: a type byte, then the Remaining Length as a 1–4 byte varint) and
  * skips bodies, so the cost is a few operations per chunk.
  */
+/** How much a connection may have read ahead of aedes. */
+export const READ_BUFFER_BYTES = 1024 * 1024;
+
 export class PacketSizeGuard extends Duplex {
   private state: 'type' | 'length' | 'body' = 'type';
   private remaining = 0;
@@ -18,7 +21,11 @@ export class PacketSizeGuard extends Duplex {
     private readonly maxBytes: number,
     private readonly onOversize: (declaredBytes: number) => void,
   ) {
-    super({ allowHalfOpen: false });
+    // aedes reads everything buffered, handles those packets, and reads
+    // again only when all of them are acknowledged (now: durable). The
+    // default 16 KiB buffer would cap that at some 170 small PUBLISHes per
+    // round; 1 MiB lets one round (one group commit) take what arrived.
+    super({ allowHalfOpen: false, readableHighWaterMark: READ_BUFFER_BYTES });
     inner.on('data', (chunk: Buffer) => {
       const declared = this.scan(chunk);
       if (declared > 0) {

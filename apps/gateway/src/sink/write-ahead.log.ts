@@ -106,6 +106,7 @@ export class WriteAheadLog {
   private pendingWaiters: Waiter[] = [];
   private inFlightWaiters: Waiter[] | undefined;
   private running?: Promise<void>;
+  private scheduled = false;
   private checkpointTimer?: TimerHandle;
   private checkpointed: WalPosition;
   private closed = false;
@@ -183,7 +184,7 @@ export class WriteAheadLog {
       // A barrier with nothing new: it waits for the commit in flight only.
       this.inFlightWaiters.push(onDurable);
       return;
-    } else if (this.pendingTexts.length === 0 && !this.running) {
+    } else if (this.pendingTexts.length === 0 && !this.running && !this.scheduled) {
       onDurable();
       return;
     }
@@ -191,11 +192,21 @@ export class WriteAheadLog {
     this.kick();
   }
 
+  /**
+   * Starts a commit once the current event-loop turn is over, so that every
+   * message handled in this turn (a whole read of a connection, a batch back
+   * from a worker) goes into the same commit.
+   */
   private kick(): void {
-    this.running ??= this.run().finally(() => {
-      this.running = undefined;
-      // Appended after the loop's last look, before this ran: go again.
-      if (this.pendingTexts.length > 0 || this.pendingWaiters.length > 0) this.kick();
+    if (this.running || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.running ??= this.run().finally(() => {
+        this.running = undefined;
+        // Appended after the loop's last look, before this ran: go again.
+        if (this.pendingTexts.length > 0 || this.pendingWaiters.length > 0) this.kick();
+      });
     });
   }
 
