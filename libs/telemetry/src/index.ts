@@ -1,6 +1,7 @@
 export * from './lib/reading';
 export * from './lib/topic';
 export * from './lib/payload';
+export * from './lib/excerpt';
 export * from './lib/park-model';
 export * from './lib/park-time';
 export * from './lib/time-arg';

@@ -45,6 +45,14 @@ describe('password hashing (scrypt, RFC 7914)', () => {
     await expect(verifyPassword('correct horse', again)).resolves.toBe(true);
   });
 
+  it('finding 9: a hash whose key is empty or short never matches, whatever the password', async () => {
+    const salt = Buffer.alloc(16).toString('base64');
+    for (const key of ['A', 'AA==', Buffer.alloc(8).toString('base64')]) {
+      await expect(verifyPassword('anything', `scrypt$1024$8$1$${salt}$${key}`)).resolves.toBe(false);
+      await expect(verifyPassword('', `scrypt$1024$8$1$${salt}$${key}`)).resolves.toBe(false);
+    }
+  });
+
   it('refuses hashes of another scheme', async () => {
     await expect(verifyPassword('x', 'bcrypt$2b$10$abc')).resolves.toBe(false);
     await expect(verifyPassword('x', 'plain')).resolves.toBe(false);
@@ -135,7 +143,10 @@ describe('credentials file', () => {
     fs.writeFileSync(f, typeof content === 'string' ? content : JSON.stringify(content));
     return f;
   };
-  const good = { username: 'dev1', hash: 'scrypt$32768$8$1$AAAA$BBBB', publish: ['park/demo/b01/#'], createdAt: '2026-11-27T00:00:00Z' };
+  // The shape hashPassword makes: a 16-byte salt and a 32-byte key.
+  const SALT = Buffer.alloc(16, 1).toString('base64');
+  const KEY = Buffer.alloc(32, 2).toString('base64');
+  const good = { username: 'dev1', hash: `scrypt$32768$8$1$${SALT}$${KEY}`, publish: ['park/demo/b01/#'], createdAt: '2026-11-27T00:00:00Z' };
 
   it('writes atomically, readable by its owner only, and reads back', () => {
     const f = path.join(dir, 'sub/dir/creds.json');
@@ -170,6 +181,19 @@ describe('credentials file', () => {
     ['no filters', { version: 1, devices: [{ ...good, publish: [] }] }, ': $.devices[0].publish must list at least one topic filter'],
     ['a bad filter', { version: 1, devices: [{ ...good, publish: ['park/demo/b01/#', 'park/#/x'] }] }, ': $.devices[0].publish[1] "park/#/x" is not a valid MQTT topic filter'],
     ['a number filter', { version: 1, devices: [{ ...good, publish: [7] }] }, ': $.devices[0].publish[0] "7" is not a valid MQTT topic filter'],
+    ['a 129-byte username', { version: 1, devices: [{ ...good, username: 'd'.repeat(129) }] }, ': $.devices[0].username must be at most 128 bytes of printable UTF-8; rename the device'],
+    ['a username with a newline', { version: 1, devices: [{ ...good, username: 'a\nb' }] }, ': $.devices[0].username must be at most 128 bytes'],
+    // finding 9: hashes that accept any password
+    ['finding 9: an empty hash', { version: 1, devices: [{ ...good, hash: '' }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add: it is empty; recreate the credential: npm run credentials -- remove --username dev1 && npm run credentials -- add --username dev1'],
+    ['finding 9: a hash with an empty key', { version: 1, devices: [{ ...good, hash: `scrypt$32768$8$1$${SALT}$A` }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add: it has a 0-byte key, which would accept almost any password'],
+    ['a hash with a 3-byte key', { version: 1, devices: [{ ...good, hash: `scrypt$32768$8$1$${SALT}$BBBB` }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add: it has a 3-byte key'],
+    ['a hash with a 3-byte salt', { version: 1, devices: [{ ...good, hash: `scrypt$32768$8$1$AAAA$${KEY}` }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add: it has a 3-byte salt'],
+    ['a hash with a zero cost', { version: 1, devices: [{ ...good, hash: `scrypt$0$8$1$${SALT}$${KEY}` }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add: it has unusable cost parameters N=0, r=8, p=1'],
+    // finding 9: filters that reach every park
+    ['finding 9: a "#" publish filter', { version: 1, devices: [{ ...good, publish: ['park/demo/b01/#', '#'] }] }, ': $.devices[0].publish[1] "#" is not allowed: telemetry filters start with park/{park}/; narrow it to the device\'s own topics, e.g. "park/<park>/<building>/#"'],
+    ['a "park/#" publish filter', { version: 1, devices: [{ ...good, publish: ['park/#'] }] }, ': $.devices[0].publish[0] "park/#" is not allowed: a device credential must name its park (park/<park>/...)'],
+    ['a "park/+/b01/#" publish filter', { version: 1, devices: [{ ...good, publish: ['park/+/b01/#'] }] }, ': $.devices[0].publish[0] "park/+/b01/#" is not allowed: a device credential must name its park'],
+    ['a "$SYS/#" publish filter', { version: 1, devices: [{ ...good, publish: ['$SYS/#'] }] }, ': $.devices[0].publish[0] "$SYS/#" is not allowed: devices may not publish to $-topics'],
   ])('%s: the error names the file and the JSON path', (_what, content, message) => {
     const f = file('bad.json', content);
     let error: unknown;

@@ -2,8 +2,12 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { excerptOf } from '@park/telemetry';
 import { ConfigError } from '../config/gateway-config';
-import { isValidFilter, topicMatches } from './topic-filter';
+import { isValidFilter, isValidFilterForDevice, topicMatches } from './topic-filter';
+
+/** Contract §8: MQTT usernames and client ids are at most 128 bytes, for every protocol version. */
+export const MAX_USERNAME_BYTES = 128;
 
 const scrypt = promisify(crypto.scrypt) as (pw: crypto.BinaryLike, salt: crypto.BinaryLike, len: number, opts: crypto.ScryptOptions) => Promise<Buffer>;
 
@@ -43,6 +47,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (!isScryptCost(N, r, p)) return false;
   const salt = Buffer.from(parts[4], 'base64');
   const expected = Buffer.from(parts[5], 'base64');
+  // A key of a few bytes (or none: "A" decodes to nothing) would match any
+  // password: such a hash is refused at start-up, and never matches here.
+  if (expected.length < MIN_KEY_BYTES || salt.length < MIN_SALT_BYTES) return false;
   const key = await scrypt(password, salt, expected.length, { N, r, p, maxmem: 256 * N * r + 1024 });
   return crypto.timingSafeEqual(key, expected);
 }
@@ -51,12 +58,32 @@ function isScryptCost(N: number, r: number, p: number): boolean {
   return Number.isInteger(N) && N >= 2 && N <= 2 ** 20 && (N & (N - 1)) === 0 && Number.isInteger(r) && r >= 1 && r <= 32 && Number.isInteger(p) && p >= 1 && p <= 16;
 }
 
+/** Shortest derived key and salt a stored hash may have (hashPassword makes 32 and 16 bytes). */
+const MIN_KEY_BYTES = 16;
+const MIN_SALT_BYTES = 8;
+
 /** Is this a well-formed hash as hashPassword makes them? */
 export function isScryptHash(stored: string): boolean {
+  return scryptHashProblem(stored) === undefined;
+}
+
+/**
+ * What is wrong with a stored hash, or undefined when it is one
+ * hashPassword could have made: scheme, cost parameters, base64, and a salt
+ * and key long enough to mean something (a hash with an empty key accepts
+ * every password, issue 8 finding 9).
+ */
+export function scryptHashProblem(stored: string): string | undefined {
   const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return stored === '' ? 'is empty' : 'is not of the form scrypt$N$r$p$<salt>$<key>';
   const [N, r, p] = parts.slice(1, 4).map(Number);
-  return isScryptCost(N, r, p) && /^[A-Za-z0-9+/]+=*$/.test(parts[4]) && /^[A-Za-z0-9+/]+=*$/.test(parts[5]);
+  if (!isScryptCost(N, r, p)) return `has unusable cost parameters N=${parts[1]}, r=${parts[2]}, p=${parts[3]}`;
+  if (!/^[A-Za-z0-9+/]+=*$/.test(parts[4]) || !/^[A-Za-z0-9+/]+=*$/.test(parts[5])) return 'has a salt or key that is not base64';
+  const salt = Buffer.from(parts[4], 'base64').length;
+  const key = Buffer.from(parts[5], 'base64').length;
+  if (key < MIN_KEY_BYTES) return `has a ${key}-byte key, which would accept almost any password (at least ${MIN_KEY_BYTES} bytes)`;
+  if (salt < MIN_SALT_BYTES) return `has a ${salt}-byte salt (at least ${MIN_SALT_BYTES} bytes)`;
+  return undefined;
 }
 
 /** A new random device password (24 URL-safe characters, 144 bits). */
@@ -89,14 +116,26 @@ export function readCredentialsFile(file: string, { mustExist }: { mustExist: bo
     throw where('$', 'must be {"version": 1, "devices": [...]}');
   }
   const names = new Set<string>();
+  const recreate = (username: string) =>
+    `; recreate the credential: npm run credentials -- remove --username ${username} && npm run credentials -- add --username ${username} --publish 'park/<park>/<building>/#'`;
   d.devices.forEach((c, i) => {
     if (typeof c?.username !== 'string' || c.username.length === 0) throw where(`$.devices[${i}].username`, 'must be a non-empty string');
+    // Contract §8: usernames are at most 128 bytes; one that is longer could never log in.
+    if (Buffer.byteLength(c.username) > MAX_USERNAME_BYTES || /[\u0000-\u001f\u007f]/.test(c.username)) {
+      throw where(`$.devices[${i}].username`, `must be at most ${MAX_USERNAME_BYTES} bytes of printable UTF-8; rename the device`);
+    }
     if (names.has(c.username)) throw where(`$.devices[${i}].username`, `duplicates "${c.username}"; remove one of them`);
     names.add(c.username);
-    if (typeof c.hash !== 'string' || !isScryptHash(c.hash)) throw where(`$.devices[${i}].hash`, 'must be an scrypt hash made by npm run credentials -- add');
+    if (typeof c.hash !== 'string') throw where(`$.devices[${i}].hash`, `must be an scrypt hash made by npm run credentials -- add${recreate(c.username)}`);
+    const problem = scryptHashProblem(c.hash);
+    if (problem) throw where(`$.devices[${i}].hash`, `must be an scrypt hash made by npm run credentials -- add: it ${problem}${recreate(c.username)}`);
     if (!Array.isArray(c.publish) || c.publish.length === 0) throw where(`$.devices[${i}].publish`, 'must list at least one topic filter, e.g. "park/demo/b01/#"');
     c.publish.forEach((f, j) => {
-      if (typeof f !== 'string' || !isValidFilter(f)) throw where(`$.devices[${i}].publish[${j}]`, `"${String(f)}" is not a valid MQTT topic filter`);
+      if (typeof f !== 'string' || !isValidFilter(f)) throw where(`$.devices[${i}].publish[${j}]`, `"${excerptOf(f, 80)}" is not a valid MQTT topic filter`);
+      // The rule of npm run credentials, for hand-edited files too: "#" or
+      // "park/+/..." would let one device write any park's telemetry.
+      const unfit = isValidFilterForDevice(f);
+      if (unfit) throw where(`$.devices[${i}].publish[${j}]`, `"${f}" is not allowed: ${unfit}; narrow it to the device's own topics, e.g. "park/<park>/<building>/#"`);
     });
   });
   return d as CredentialsFile;

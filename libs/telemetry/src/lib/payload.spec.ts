@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import {
   DEFAULT_PAYLOAD_LIMITS,
-  excerptOf,
   MAX_PAYLOAD_BYTES,
   MAX_READINGS_PER_MESSAGE,
   utf8Length,
@@ -357,34 +356,6 @@ describe('validateReading', () => {
   it('copies only the fields of its kind onto the reading', () => {
     const r = validateReading({ power_kw: 3, co2_ppm: 400, count: 2, extra: 'x' }, at('energy'), NOW);
     expect(r).toEqual({ ok: true, reading: { ...at('energy'), tsMs: NOW, powerKw: 3 } });
-  });
-});
-
-describe('excerptOf', () => {
-  it('keeps short values as they are', () => {
-    expect(excerptOf('{"a":1}')).toBe('{"a":1}');
-    expect(excerptOf({ a: 1 })).toBe('{"a":1}');
-    expect(excerptOf(new TextEncoder().encode('abc'))).toBe('abc');
-    expect(excerptOf(undefined)).toBe('undefined');
-    expect(excerptOf(3)).toBe('3');
-  });
-
-  it('cuts long values to 200 characters with an ellipsis', () => {
-    const e = excerptOf('x'.repeat(10_000));
-    expect(e).toHaveLength(200);
-    expect(e.endsWith('…')).toBe(true);
-    expect(excerptOf(new Uint8Array(100_000).fill(0x61))).toHaveLength(200);
-  });
-
-  it('replaces control characters so the excerpt prints on one line', () => {
-    expect(excerptOf('a\nb\tc\u0000d\u007f')).toBe('a b c d ');
-  });
-
-  it('survives values JSON cannot print', () => {
-    const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
-    expect(excerptOf(cyclic)).toBe('[object Object]');
-    expect(excerptOf(BigInt(7))).toBe('7');
   });
 });
 

@@ -1,3 +1,4 @@
+import { excerptOf } from './excerpt';
 import { KIND_FIELDS, Reading, Rejection, RejectReason, SensorAddress } from './reading';
 
 /** Contract §3: a payload is at most 64 KiB. */
@@ -37,12 +38,9 @@ const FIELD_RULES: Record<string, { check: FieldCheck; rule: string }> = {
   count: { check: (v) => Number.isInteger(v) && v >= 0 && v <= 100_000, rule: 'an integer in 0..100000' },
 };
 
-const EXCERPT_CHARS = 200;
-
 // The contract's payloads are UTF-8 (§3). `fatal`: a payload that is not
 // UTF-8 is refused as bad_json instead of being read with U+FFFD in it.
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
-const UTF8_LOOSE = new TextDecoder('utf-8');
 
 /** Bytes of `s` in UTF-8, without encoding it. */
 export function utf8Length(s: string): number {
@@ -57,22 +55,6 @@ export function utf8Length(s: string): number {
     } else n += 2;
   }
   return n;
-}
-
-/** Cuts a value down to a short, printable excerpt for `/api/rejections`. */
-export function excerptOf(value: unknown): string {
-  let s: string;
-  if (typeof value === 'string') s = value;
-  else if (value instanceof Uint8Array) s = UTF8_LOOSE.decode(value.subarray(0, EXCERPT_CHARS * 4));
-  else {
-    try {
-      s = JSON.stringify(value) ?? String(value);
-    } catch {
-      s = String(value);
-    }
-  }
-  s = s.replace(/[\u0000-\u001f\u007f]/g, ' ');
-  return s.length > EXCERPT_CHARS ? `${s.slice(0, EXCERPT_CHARS - 1)}…` : s;
 }
 
 /**
@@ -112,7 +94,8 @@ export function validateReading(
   const reading: Reading = { ...address, tsMs: nowMs };
   let fields = 0;
   for (const { json, prop } of KIND_FIELDS[address.kind]) {
-    if (!(json in obj)) continue;
+    // Own keys only: `__proto__` or `constructor` in a payload is a key like any other.
+    if (!Object.prototype.hasOwnProperty.call(obj, json)) continue;
     const v = obj[json];
     const rule = FIELD_RULES[json];
     if (typeof v !== 'number' || !Number.isFinite(v) || !rule.check(v)) {
@@ -125,7 +108,7 @@ export function validateReading(
     const names = KIND_FIELDS[address.kind].map((f) => f.json).join(' or ');
     return { ok: false, reason: 'no_fields', detail: `an ${address.kind} reading needs ${names}` };
   }
-  if ('ts' in obj && obj.ts !== undefined) {
+  if (Object.prototype.hasOwnProperty.call(obj, 'ts') && obj.ts !== undefined) {
     const tsMs = parseTimestamp(obj.ts);
     if (Number.isNaN(tsMs)) {
       return { ok: false, reason: 'bad_field', detail: `ts must be epoch milliseconds or an RFC 3339 string, got ${excerptOf(obj.ts).slice(0, 40)}` };
@@ -170,7 +153,8 @@ export function parsePayload(
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    return reject('bad_json', `payload is not JSON: ${(e as Error).message}`, payload);
+    // V8's message quotes the text around the error: kept short.
+    return reject('bad_json', `payload is not JSON: ${excerptOf((e as Error).message, 160)}`, payload);
   }
   const items = Array.isArray(doc) ? doc : [doc];
   // An empty array carries no reading; refused so that every message is
