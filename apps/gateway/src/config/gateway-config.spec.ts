@@ -25,6 +25,8 @@ describe('loadConfig (contract §1)', () => {
       vitals: { windowMs: 60_000, allowedLatenessMs: 30_000 },
       trends: { refitMs: 3_600_000, historyDays: 28 },
       logLevel: 'info',
+      deviceLogin: { cacheTtlMs: 86_400_000, maxConcurrent: 2, maxQueued: 100, connectRatePerS: 100, connectBurst: 1000 },
+      unregisteredMax: 1000,
     });
     expect(c.mqttClientId).toBe(`park-gateway-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40)}-3000`);
   });
@@ -152,6 +154,12 @@ describe('loadConfig (contract §1)', () => {
     [{ MAX_AGE_S: '0' }, 'MAX_AGE_S', /integer in 1\.\.315360000 \(default 604800\)/],
     [{ VITALS_WINDOW_MS: '10' }, 'VITALS_WINDOW_MS', /integer in 1000\.\.3600000/],
     [{ VITALS_LATENESS_MS: 'x' }, 'VITALS_LATENESS_MS', /integer in 0\.\.3600000/],
+    [{ MQTT_AUTH_CACHE_S: '-1' }, 'MQTT_AUTH_CACHE_S', /integer in 0\.\.2592000 \(default 86400\)/],
+    [{ MQTT_AUTH_CONCURRENCY: '0' }, 'MQTT_AUTH_CONCURRENCY', /integer in 1\.\.64 \(default 2\)/],
+    [{ MQTT_AUTH_QUEUE: 'many' }, 'MQTT_AUTH_QUEUE', /integer in 0\.\.100000 \(default 100\)/],
+    [{ MQTT_CONNECT_RATE: '1.5' }, 'MQTT_CONNECT_RATE', /integer in 0\.\.1000000 \(default 100\)/],
+    [{ MQTT_CONNECT_BURST: '0' }, 'MQTT_CONNECT_BURST', /integer in 1\.\.1000000 \(default 1000\)/],
+    [{ UNREGISTERED_MAX: '-1' }, 'UNREGISTERED_MAX', /integer in 0\.\.1000000 \(default 1000\)/],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', /LOG_LEVEL="verbose" is invalid: expected one of fatal, error, warn, info, debug, trace, silent/],
   ])('%j is a ConfigError naming %s and the fix', (env, name, message) => {
     let error: unknown;
@@ -178,5 +186,11 @@ describe('loadConfig (contract §1)', () => {
     expect(c.wal).toEqual({ dir: '/tmp/wal', maxBytes: 2 * 1024 * 1024, segmentBytes: 1024 * 1024, cacheBytes: 3 * 1024 * 1024, legacySpoolDir: '/tmp/sp', fsync: true });
     expect(c.vitals).toEqual({ windowMs: 5000, allowedLatenessMs: 0 });
     expect(c.logLevel).toBe('silent');
+  });
+
+  it('reads the device login limits and the unregistered-sensor cap (issue 8 findings 6 and 9)', () => {
+    const c = loadConfig({ MQTT_AUTH_CACHE_S: '0', MQTT_AUTH_CONCURRENCY: '4', MQTT_AUTH_QUEUE: '0', MQTT_CONNECT_RATE: '0', MQTT_CONNECT_BURST: '20', UNREGISTERED_MAX: '0' });
+    expect(c.deviceLogin).toEqual({ cacheTtlMs: 0, maxConcurrent: 4, maxQueued: 0, connectRatePerS: 0, connectBurst: 20 });
+    expect(c.unregisteredMax).toBe(0);
   });
 });

@@ -55,6 +55,10 @@ export interface GatewayConfig {
   mqttClientId: string;
   mqttAuth: 'required' | 'off';
   deviceCredentialsFile: string;
+  /** How the embedded broker survives a login storm (issue 8 finding 6); see {@link DeviceLoginConfig}. */
+  deviceLogin: DeviceLoginConfig;
+  /** Distinct unregistered sensors stored per park (`UNREGISTERED_MAX`); readings of a new one beyond it are rejected. */
+  unregisteredMax: number;
   influx: InfluxTarget & {
     /** Forced API; undefined = detect from `/ping`. */
     api?: InfluxApi;
@@ -105,6 +109,24 @@ export interface ApiAuthConfig {
   metricsAuth: 'required' | 'off';
   /** `ALLOWED_ORIGINS`: browser origins besides the gateway's own that may open `/api/live`. */
   allowedOrigins: string[];
+}
+
+/**
+ * The embedded broker's defences against a login storm (issue 8 finding 6;
+ * docs/security-devices.md): every number bounds what an unauthenticated peer
+ * can make the gateway spend.
+ */
+export interface DeviceLoginConfig {
+  /** `MQTT_AUTH_CACHE_S`: how long a verified password is remembered (0 = never; every login pays scrypt). */
+  cacheTtlMs: number;
+  /** `MQTT_AUTH_CONCURRENCY`: password checks (scrypt, 32 MiB each) running at once. */
+  maxConcurrent: number;
+  /** `MQTT_AUTH_QUEUE`: password checks waiting for a slot; beyond it a login is refused at once with CONNACK 0x03. */
+  maxQueued: number;
+  /** `MQTT_CONNECT_RATE`: connection attempts per second per remote address (0 = no limit). */
+  connectRatePerS: number;
+  /** `MQTT_CONNECT_BURST`: attempts an address may make at once before the rate applies. */
+  connectBurst: number;
 }
 
 /** A configuration error: names the variable (or file), the value and the fix. */
@@ -220,6 +242,16 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     mqttClientId: env.MQTT_CLIENT_ID || `park-gateway-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40)}-${httpPort}`,
     mqttAuth,
     deviceCredentialsFile: path.resolve(env.DEVICE_CREDENTIALS || path.join(REPO_ROOT, '.data/device-credentials.json')),
+    deviceLogin: {
+      cacheTtlMs: int(env, 'MQTT_AUTH_CACHE_S', 86_400, 0, 30 * 86_400) * 1000,
+      // Two of libuv's four threads: the write-ahead log's writes and fsyncs
+      // use the same pool, and must not wait behind a storm of scrypts.
+      maxConcurrent: int(env, 'MQTT_AUTH_CONCURRENCY', 2, 1, 64),
+      maxQueued: int(env, 'MQTT_AUTH_QUEUE', 100, 0, 100_000),
+      connectRatePerS: int(env, 'MQTT_CONNECT_RATE', 100, 0, 1_000_000),
+      connectBurst: int(env, 'MQTT_CONNECT_BURST', 1000, 1, 1_000_000),
+    },
+    unregisteredMax: int(env, 'UNREGISTERED_MAX', 1000, 0, 1_000_000),
     influx: {
       url: url(env, 'INFLUX_URL', 'http://127.0.0.1:8086', ['http:', 'https:'])!,
       db: env.INFLUX_DB || 'park',

@@ -47,6 +47,19 @@ describe('IngestPool (worker threads, GATEWAY_WORKERS)', () => {
     expect(got).toEqual(MESSAGES.map(([t, p]) => inline.process(t, enc(p), NOW)));
   });
 
+  it('finding 1: a worker rejects payloads nested 6,000 deep (bad_json, no_fields) like the main thread, and keeps running', async () => {
+    pool = new IngestPool(1, { parks: [testPark()], limits: DEFAULT_PAYLOAD_LIMITS }, silent);
+    const worker = () => (pool as unknown as { slots: Array<{ worker: { threadId: number } }> }).slots[0].worker.threadId;
+    const before = worker();
+    const inline = new MessageProcessor([indexPark(testPark())], DEFAULT_PAYLOAD_LIMITS);
+    const deep = ['['.repeat(6000) + ']'.repeat(6000), `[${'{"a":'.repeat(6000)}1${'}'.repeat(6000)}, {"power_kw": 1}]`];
+    const got = await pool.run(deep.map(() => 'park/tp/b1/energy/m1'), deep.map(enc), deep.map(() => NOW));
+    expect(got).toEqual(deep.map((p) => inline.process('park/tp/b1/energy/m1', enc(p), NOW)));
+    expect(got.map((r) => r.rejections.map((x) => x.reason))).toEqual([['bad_json'], ['no_fields']]);
+    expect(got[1].lineCount).toBe(1);
+    expect(worker()).toBe(before);
+  });
+
   it('keeps arrival order end to end: acknowledgements, lines and bus readings', async () => {
     pool = new IngestPool(2, { parks: [testPark()], limits: DEFAULT_PAYLOAD_LIMITS }, silent);
     const t = service(pool);

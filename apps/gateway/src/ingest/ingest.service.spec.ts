@@ -13,8 +13,8 @@ const NOW = Date.parse('2026-11-27T08:00:00.000Z');
 const TS = NOW - 60_000;
 
 
-function pipeline() {
-  const registry = new ParkRegistry([indexPark(testPark())]);
+function pipeline(maxUnregistered?: number) {
+  const registry = new ParkRegistry([indexPark(testPark())], maxUnregistered);
   const sink = new MemorySink();
   const metrics = new GatewayMetrics();
   const rejections = new RejectionLog(50);
@@ -119,6 +119,51 @@ describe('IngestService (contract §2-§4)', () => {
     expect(p.registry.unregisteredSensors()).toEqual([
       { park: 'tp', building: 'b2', kind: 'energy', sensor: 'm9', readings: 2, firstSeen: new Date(NOW).toISOString(), lastSeen: new Date(NOW).toISOString() },
     ]);
+  });
+
+  it('finding 9: beyond UNREGISTERED_MAX a new unregistered sensor is rejected (unregistered_limit) and counted; known ones keep being stored', () => {
+    const p = pipeline(2);
+    expect(p.send('park/tp/b2/energy/x1', '{"power_kw": 1}')).toEqual({ accepted: 1, rejected: 0 });
+    expect(p.send('park/tp/b2/energy/x2', '{"power_kw": 2}')).toEqual({ accepted: 1, rejected: 0 });
+    const before = p.sink.lines.length;
+    expect(p.send('park/tp/b2/energy/x3', `[{"power_kw": 3, "ts": ${TS}}, {"power_kw": 4}]`, { clientId: 'b2-gw-1', username: 'b2-gw' })).toEqual({ accepted: 0, rejected: 2 });
+    expect(p.sink.lines.length).toBe(before);
+    expect(p.emitted).toHaveLength(2);
+    expect(p.metrics.rejected.unregistered_limit).toBe(2);
+    expect(p.metrics.readingsReceived).toBe(p.metrics.readingsAccepted + p.metrics.rejectedTotal);
+    const [entry, ...rest] = p.rejections.latest();
+    expect(rest.map((e) => e.reason)).toEqual([]);
+    expect(entry).toMatchObject({
+      reason: 'unregistered_limit',
+      topic: 'park/tp/b2/energy/x3',
+      clientId: 'b2-gw-1',
+      username: 'b2-gw',
+      detail: 'sensor "x3" (energy) is not in park model "tp", which already has 2 unregistered sensors stored (UNREGISTERED_MAX); add the sensor to the model or raise the limit',
+      excerpt: `[{"ts":${TS},"power_kw":3},"… 2 readings"]`,
+    });
+    // registered and already-seen sensors are stored as before
+    expect(p.send('park/tp/b2/energy/x1', '{"power_kw": 5}')).toEqual({ accepted: 1, rejected: 0 });
+    expect(p.send('park/tp/b1/energy/m1', '{"power_kw": 6}')).toEqual({ accepted: 1, rejected: 0 });
+    expect(p.registry.unregisteredSensors().map((u) => [u.sensor, u.readings])).toEqual([['x1', 2], ['x2', 1]]);
+    expect(p.metrics.render()).toContain('gateway_readings_rejected_total{reason="unregistered_limit"} 2\n');
+  });
+
+  it('finding 1: a payload nested 6,000 deep is rejected as bad_json, and ingest goes on', () => {
+    const p = pipeline();
+    expect(p.send('park/tp/b1/energy/m1', '['.repeat(6000) + ']'.repeat(6000))).toEqual({ accepted: 0, rejected: 1 });
+    expect(p.send('park/tp/b1/energy/m1', `[${'['.repeat(6000) + ']'.repeat(6000)}, {"power_kw": 1}]`)).toEqual({ accepted: 1, rejected: 1 });
+    expect(p.metrics.rejected.bad_json).toBe(2);
+    expect(p.rejections.latest()[0].excerpt).toHaveLength(200);
+  });
+
+  it('finding 6: client ids, usernames and details of a rejection are kept short and printable', () => {
+    const p = pipeline();
+    p.ingest.rejectUnauthorized(`park/tp/b2/energy/${'m'.repeat(5000)}`, Buffer.from('{}'), `may not publish to park/tp/b2/energy/${'m'.repeat(5000)}`, { clientId: `c\n${'c'.repeat(20_000)}`, username: 'u\u001b[2J' });
+    const entry = p.rejections.latest()[0];
+    expect(entry.clientId).toBe(`c\\u000a${'c'.repeat(126)}…(20002 chars)`);
+    expect(entry.username).toBe('u\\u001b[2J');
+    expect(entry.topic.length).toBeLessThanOrEqual(300);
+    expect(entry.detail.length).toBeLessThan(420);
   });
 
   it('treats a listed sensor on the wrong kind as unregistered, with no model tags', () => {

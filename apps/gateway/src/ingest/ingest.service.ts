@@ -1,7 +1,8 @@
-import { PayloadLimits, Rejection } from '@park/telemetry';
+import { excerptOf, KIND_FIELDS, PayloadLimits, Reading, Rejection } from '@park/telemetry';
 import { GatewayBus } from '../core/gateway.events';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { Logger } from '../observability/logger';
+import { untrustedOptional, untrustedText } from '../observability/untrusted-text';
 import { ParkRegistry } from '../park/park-registry';
 import { PointSink } from '../sink/point-sink';
 import { IngestPool } from './ingest.pool';
@@ -174,8 +175,8 @@ export class IngestService {
   }
 
   /** Counts what a message came to, and makes its readings durable before `done`. */
-  private apply(r: ProcessedMessage, ctx: MessageContext, nowMs: number, done: Done): void {
-    this.account(r, ctx, nowMs);
+  private apply(processed: ProcessedMessage, ctx: MessageContext, nowMs: number, done: Done): void {
+    const r = this.account(processed, ctx, nowMs);
     this.sink.append(r.lines, r.lineCount, (err) => {
       if (err) return done(err);
       if (r.readings.length > 0) {
@@ -187,17 +188,55 @@ export class IngestService {
     });
   }
 
-  private account(r: ProcessedMessage, ctx: MessageContext, nowMs: number): void {
+  /**
+   * Counts what a message came to. The unregistered-sensor bookkeeping is
+   * here, on the main thread, in arrival order (the workers keep no state):
+   * readings of a new unregistered sensor beyond UNREGISTERED_MAX per park
+   * are turned into one rejection (issue 8 finding 9) and not stored.
+   */
+  private account(r: ProcessedMessage, ctx: MessageContext, nowMs: number): ProcessedMessage {
     this.metrics.readingsReceived += r.received;
     for (const rej of r.rejections) this.record(rej, ctx, nowMs);
     const u = r.unregistered;
-    if (u && r.readings.length > 0) this.registry.noteUnregistered(u.park, u.building, u.kind, u.sensor, r.readings.length, nowMs);
+    if (!u || r.readings.length === 0 || this.registry.noteUnregistered(u.park, u.building, u.kind, u.sensor, r.readings.length, nowMs)) return r;
+    const first = r.readings[0];
+    const max = this.registry.maxUnregisteredPerPark;
+    const rejection: Rejection = {
+      reason: 'unregistered_limit',
+      detail: `sensor "${u.sensor}" (${u.kind}) is not in park model "${u.park}", which already has ${max} unregistered sensors stored (UNREGISTERED_MAX); add the sensor to the model or raise the limit`,
+      topic: `park/${u.park}/${u.building}/${u.kind}/${u.sensor}`,
+      excerpt: excerptOf(r.readings.length === 1 ? contractFields(first) : [contractFields(first), `… ${r.readings.length} readings`]),
+    };
+    this.record(rejection, ctx, nowMs, r.readings.length);
+    return { ...r, lines: '', lineCount: 0, readings: [], rejections: [...r.rejections, rejection], unregistered: undefined };
   }
 
-  private record(r: Rejection, ctx: MessageContext, nowMs: number): void {
-    this.metrics.reject(r.reason);
-    this.rejections.add({ ...r, at: new Date(nowMs).toISOString(), clientId: ctx.clientId, username: ctx.username });
+  /** One entry in the ring (bounded: peers choose client ids, usernames and topics), `n` readings counted. */
+  private record(r: Rejection, ctx: MessageContext, nowMs: number, n = 1): void {
+    this.metrics.reject(r.reason, n);
+    this.rejections.add({
+      ...r,
+      topic: untrustedText(r.topic, MAX_TOPIC_CHARS),
+      detail: untrustedText(r.detail, MAX_DETAIL_CHARS),
+      at: new Date(nowMs).toISOString(),
+      clientId: untrustedOptional(ctx.clientId),
+      username: untrustedOptional(ctx.username),
+    });
   }
 }
+
+/** A reading in the payload's own names (contract §3), for an excerpt. */
+function contractFields(r: Reading): Record<string, number> {
+  const out: Record<string, number> = { ts: r.tsMs };
+  for (const { json, prop } of KIND_FIELDS[r.kind]) {
+    const v = r[prop];
+    if (typeof v === 'number') out[json] = v;
+  }
+  return out;
+}
+
+/** Bounds of a rejection entry's free texts (a valid topic is at most ~220 characters, contract §2). */
+const MAX_TOPIC_CHARS = 300;
+const MAX_DETAIL_CHARS = 400;
 
 const EMPTY = new Uint8Array(0);

@@ -32,13 +32,24 @@ describe('ParkRegistry', () => {
     ]);
   });
 
-  it('keeps the table bounded at 1000 sensors but still counts known ones', () => {
-    const reg = new ParkRegistry([indexPark(testPark())]);
-    for (let i = 0; i < 1200; i++) reg.noteUnregistered('tp', 'b1', 'energy', `x${i}`, 1, T0);
-    reg.noteUnregistered('tp', 'b1', 'energy', 'x0', 4, T0);
+  it('finding 9: admits at most 1000 distinct unregistered sensors per park; known ones keep counting, other parks have their own room', () => {
+    const reg = new ParkRegistry([indexPark(testPark()), indexPark(testPark('other'))]);
+    const admitted = Array.from({ length: 1200 }, (_, i) => reg.noteUnregistered('tp', 'b1', 'energy', `x${i}`, 1, T0));
+    expect(admitted.filter(Boolean)).toHaveLength(1000);
+    expect(admitted.slice(0, 1000).every(Boolean)).toBe(true);
+    expect(reg.noteUnregistered('tp', 'b1', 'energy', 'x0', 4, T0)).toBe(true);
+    // the same id under another kind is another series
+    expect(reg.noteUnregistered('tp', 'b1', 'carbon', 'x0', 1, T0)).toBe(false);
+    expect(reg.noteUnregistered('other', 'b1', 'energy', 'x1000', 1, T0)).toBe(true);
     const list = reg.unregisteredSensors();
-    expect(list).toHaveLength(1000);
+    expect(list).toHaveLength(1001);
     expect(list[0]).toMatchObject({ sensor: 'x0', readings: 5 });
-    expect(list.some((s) => s.sensor === 'x1000')).toBe(false);
+    expect(list.some((s) => s.park === 'tp' && s.sensor === 'x1000')).toBe(false);
+  });
+
+  it.each([0, 3])('the cap is configurable (%i)', (max) => {
+    const reg = new ParkRegistry([indexPark(testPark())], max);
+    const admitted = Array.from({ length: 5 }, (_, i) => reg.noteUnregistered('tp', 'b1', 'energy', `x${i}`, 1, T0));
+    expect(admitted).toEqual([0, 1, 2, 3, 4].map((i) => i < max));
   });
 });

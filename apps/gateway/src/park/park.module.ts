@@ -9,7 +9,7 @@ export const PARKS = Symbol('PARKS');
 
 /** The parks served: the park model files, loaded and validated at start-up (contract §4). */
 @Module({
-  providers: [{ provide: PARKS, inject: [CONFIG], useFactory: (config: GatewayConfig) => new ParkRegistry(loadParks(config.parkModelFiles)) }],
+  providers: [{ provide: PARKS, inject: [CONFIG], useFactory: (config: GatewayConfig) => new ParkRegistry(loadParks(config.parkModelFiles), config.unregisteredMax) }],
   exports: [PARKS],
 })
 export class ParkModule {}

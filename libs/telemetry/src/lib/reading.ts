@@ -24,6 +24,10 @@ export const REJECT_REASONS = [
   'stale_ts',
   'unknown_building',
   'unauthorized',
+  // Not in contract §3's list: a reading of a sensor the park model does not
+  // list, when the park already has the most unregistered sensors the gateway
+  // stores (UNREGISTERED_MAX; issue 8 finding 9, docs/security-devices.md).
+  'unregistered_limit',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
