@@ -54,7 +54,7 @@ async function main(): Promise<number> {
       publishers.push(
         await MqttPublisher.connect({
           url: options.url,
-          clientId: `sim-${park.id}-${crypto.randomBytes(4).toString('hex')}`,
+          clientId: simClientId(username, park.id),
           username,
           password,
           qos: options.qos,
@@ -119,6 +119,16 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * One client id per park's publisher (contract §8: a device's client id is
+ * its username or starts with `<username>-`; at most 128 bytes).
+ */
+function simClientId(username: string | undefined, parkId: string): string {
+  const suffix = crypto.randomBytes(4).toString('hex');
+  const id = `${username ?? 'sim'}-${parkId}-${suffix}`;
+  return Buffer.byteLength(id) <= 128 ? id : `${username}-${suffix}`;
 }
 
 main().then(

@@ -2,6 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../config/gateway-config';
+import { ManualClock } from '../core/clock';
+import { LoginQueue, LoginQueueFullError } from './login.queue';
+import { VerifiedCredentialCache } from './verified-credential.cache';
 import {
   CredentialsFile,
   DeviceAuthenticator,
@@ -134,6 +137,92 @@ describe('DeviceAuthenticator: client certificates and live changes (contract §
     expect(DeviceAuthenticator.mayPublish(connected, 'park/demo/b02/energy/m01')).toBe(false);
     expect(await auth.authenticate('a', 'pw')).toBeUndefined();
     expect(auth.size).toBe(1);
+  });
+});
+
+describe('DeviceAuthenticator: login cost (issue 8 finding 6) and client id owners (finding 5)', () => {
+  let file: CredentialsFile;
+  beforeAll(async () => {
+    file = {
+      version: 1,
+      devices: await Promise.all(
+        ['b1', 'b1-gw', 'b2-gw'].map(async (username) => ({ username, hash: await hashPassword(`pw-${username}`), publish: ['park/demo/b01/#'], createdAt: '2026-11-27T00:00:00Z' })),
+      ),
+    };
+  });
+
+  /** An authenticator whose password checks are counted. */
+  const counted = (ttlMs: number, clock: ManualClock, queue = new LoginQueue(2, 10)) => {
+    const checks = { n: 0 };
+    const run = queue.run.bind(queue);
+    queue.run = (task) => (checks.n++, run(task));
+    return { checks, queue, auth: new DeviceAuthenticator(file, { cache: new VerifiedCredentialCache(ttlMs, () => clock.now()), queue }) };
+  };
+
+  it('a reconnect within the TTL costs no scrypt; a wrong password, an unknown user or an expired entry does', async () => {
+    const clock = new ManualClock(0);
+    const { auth, checks } = counted(60_000, clock);
+    await expect(auth.authenticate('b1-gw', 'pw-b1-gw')).resolves.toEqual({ username: 'b1-gw', publish: ['park/demo/b01/#'] });
+    expect(checks.n).toBe(1);
+    for (let i = 0; i < 5; i++) await expect(auth.authenticate('b1-gw', Buffer.from('pw-b1-gw'))).resolves.toMatchObject({ username: 'b1-gw' });
+    expect(checks.n).toBe(1);
+    await expect(auth.authenticate('b1-gw', 'wrong')).resolves.toBeUndefined();
+    await expect(auth.authenticate('nobody', 'pw-b1-gw')).resolves.toBeUndefined();
+    expect(checks.n).toBe(3);
+    clock.advance(60_000);
+    await expect(auth.authenticate('b1-gw', 'pw-b1-gw')).resolves.toMatchObject({ username: 'b1-gw' });
+    expect(checks.n).toBe(4);
+  });
+
+  it('a changed credential is not served from the cache', async () => {
+    const clock = new ManualClock(0);
+    const cache = new VerifiedCredentialCache(60_000, () => clock.now());
+    const before = new DeviceAuthenticator(file, { cache });
+    await expect(before.authenticate('b1', 'pw-b1')).resolves.toBeDefined();
+    // the same user with a new password (npm run credentials -- remove/add, then a restart or reload)
+    const changed: CredentialsFile = { version: 1, devices: [{ ...file.devices[0], hash: await hashPassword('new-pw') }] };
+    const after = new DeviceAuthenticator(changed, { cache });
+    await expect(after.authenticate('b1', 'pw-b1')).resolves.toBeUndefined();
+    await expect(after.authenticate('b1', 'new-pw')).resolves.toBeDefined();
+  });
+
+  it('replace() (SIGHUP, /api/devices): a new password is not served from the cache, the old one is refused at once', async () => {
+    const clock = new ManualClock(0);
+    const { auth, checks } = counted(60_000, clock);
+    await expect(auth.authenticate('b1', 'pw-b1')).resolves.toBeDefined();
+    await expect(auth.authenticate('b1', 'pw-b1')).resolves.toBeDefined();
+    expect(checks.n).toBe(1);
+    auth.replace({ version: 1, devices: [{ ...file.devices[0], hash: await hashPassword('new-pw') }, ...file.devices.slice(1)] });
+    await expect(auth.authenticate('b1', 'pw-b1')).resolves.toBeUndefined();
+    await expect(auth.authenticate('b1', 'new-pw')).resolves.toMatchObject({ username: 'b1' });
+    auth.replace({ version: 1, devices: file.devices.slice(1) });
+    await expect(auth.authenticate('b1', 'new-pw')).resolves.toBeUndefined();
+  });
+
+  it('refuses a check at once when the queue is full (the broker answers CONNACK 0x03)', async () => {
+    const clock = new ManualClock(0);
+    const { auth } = counted(0, clock, new LoginQueue(1, 1));
+    const first = auth.authenticate('b1', 'pw-b1');
+    const second = auth.authenticate('b2-gw', 'pw-b2-gw');
+    await expect(auth.authenticate('b1-gw', 'pw-b1-gw')).rejects.toBeInstanceOf(LoginQueueFullError);
+    await expect(first).resolves.toBeDefined();
+    await expect(second).resolves.toBeDefined();
+  });
+
+  it.each<[string, string | undefined]>([
+    ['b1', 'b1'],
+    ['b1-7', 'b1'],
+    ['b1-gw', 'b1-gw'],
+    ['b1-gw-7', 'b1-gw'],
+    ['b1-gw-7-x', 'b1-gw'],
+    ['b1-gwx', 'b1'],
+    ['b2-gw-1', 'b2-gw'],
+    ['b2-1', undefined],
+    ['b3', undefined],
+    ['-b1', undefined],
+    ['', undefined],
+  ])('client id %j belongs to %j', (clientId, owner) => {
+    expect(new DeviceAuthenticator(file).ownerOf(clientId)).toBe(owner);
   });
 });
 

@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { excerptOf } from '@park/telemetry';
 import { ConfigError } from '../config/gateway-config';
+import { MAX_USERNAME_BYTES } from './client-id.rule';
+import { LoginQueue } from './login.queue';
 import { isValidFilter, isValidFilterForDevice, topicMatches } from './topic-filter';
-
-/** Contract §8: MQTT usernames and client ids are at most 128 bytes, for every protocol version. */
-export const MAX_USERNAME_BYTES = 128;
+import { VerifiedCredentialCache } from './verified-credential.cache';
 
 const scrypt = promisify(crypto.scrypt) as (pw: crypto.BinaryLike, salt: crypto.BinaryLike, len: number, opts: crypto.ScryptOptions) => Promise<Buffer>;
 
@@ -155,6 +155,14 @@ export interface DeviceIdentity {
   publish: string[];
 }
 
+/** What makes logins cheap and bounded under a storm (issue 8 finding 6); both optional. */
+export interface LoginCost {
+  /** Passwords verified recently: a reconnect costs an HMAC instead of a scrypt. */
+  cache?: VerifiedCredentialCache;
+  /** The bound on password checks running and waiting. */
+  queue?: LoginQueue;
+}
+
 /**
  * Device authentication and publish authorization, over the credentials
  * file loaded at start-up. `replace()` swaps in a new file's content (a
@@ -167,7 +175,10 @@ export class DeviceAuthenticator {
   /** One identity per username, shared by its connections, so that replace() reaches them. */
   private readonly identities = new Map<string, DeviceIdentity>();
 
-  constructor(file: CredentialsFile) {
+  constructor(
+    file: CredentialsFile,
+    private readonly cost: LoginCost = {},
+  ) {
     this.byName = new Map(file.devices.map((c) => [c.username, c]));
   }
 
@@ -175,13 +186,39 @@ export class DeviceAuthenticator {
     return this.byName.size;
   }
 
-  /** Resolves to the identity, or undefined for an unknown user or a wrong password. */
+  /**
+   * Resolves to the identity, or undefined for an unknown user or a wrong
+   * password. A password verified within the cache's TTL against the same
+   * hash is accepted from the cache; every other check is a scrypt, through
+   * the queue: rejects with LoginQueueFullError when the queue is full.
+   */
   async authenticate(username: string | undefined, password: Buffer | string | undefined): Promise<DeviceIdentity | undefined> {
     if (!username || password === undefined) return undefined;
     const cred = this.byName.get(username);
+    const pw = password.toString();
+    if (cred && this.cost.cache?.matches(username, pw, cred.hash)) return this.identityOf(cred);
     // Unknown users still pay one scrypt so that timing does not reveal which names exist.
-    const ok = await verifyPassword(password.toString(), cred?.hash ?? DUMMY_HASH);
-    return ok && cred ? this.identityOf(cred) : undefined;
+    const check = () => verifyPassword(pw, cred?.hash ?? DUMMY_HASH);
+    const ok = await (this.cost.queue ? this.cost.queue.run(check) : check());
+    if (!ok || !cred) return undefined;
+    this.cost.cache?.remember(username, pw, cred.hash);
+    return this.identityOf(cred);
+  }
+
+  /**
+   * The device a client id belongs to (contract §8): the longest known
+   * username that is the id itself or, followed by `-`, starts it. With
+   * devices `b1` and `b1-gw`, `b1-gw-7` is `b1-gw`'s. Undefined when no
+   * device's username fits. Cost: one lookup per `-` in the id (at most 128
+   * bytes).
+   */
+  ownerOf(clientId: string): string | undefined {
+    if (this.byName.has(clientId)) return clientId;
+    for (let i = clientId.lastIndexOf('-'); i > 0; i = clientId.lastIndexOf('-', i - 1)) {
+      const prefix = clientId.slice(0, i);
+      if (this.byName.has(prefix)) return prefix;
+    }
+    return undefined;
   }
 
   /**

@@ -2,33 +2,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import mqtt, { IClientOptions, MqttClient } from 'mqtt';
-import pino from 'pino';
-import { DEFAULT_PAYLOAD_LIMITS, indexPark } from '@park/telemetry';
-import { testPark } from '@park/telemetry/testing';
 import { DeviceAuthenticator, hashPassword, readCredentialsFile, writeCredentialsFile } from '../auth/device-credentials';
-import { IngestService } from '../ingest/ingest.service';
-import { RejectionLog } from '../ingest/rejection-log';
-import { testBus } from '../testing/test-bus';
-import { GatewayMetrics } from '../observability/gateway-metrics';
-import { ParkRegistry } from '../park/park-registry';
-import { EmbeddedBroker, MAX_PACKET_BYTES } from './embedded-broker';
 import { MemorySink } from '../testing/memory.sink';
+import { messageIdOf, PacketType, publish, pubrel, RawMqttClient } from '../testing/mqtt-wire';
+import { startTestBroker } from '../testing/test-broker';
+import { MAX_PACKET_BYTES } from './embedded-broker';
 
 // Real aedes, real mqtt.js clients, loopback TCP; scrypt checks take ~100 ms each.
 jest.setTimeout(30_000);
 
 
 /** A broker on a free port with the real ingest pipeline behind it. */
-async function startBroker(authenticator?: DeviceAuthenticator) {
-  const sink = new MemorySink();
-  const metrics = new GatewayMetrics();
-  const registry = new ParkRegistry([indexPark(testPark())]);
-  const rejections = new RejectionLog(50);
-  const ingest = new IngestService(registry, sink, metrics, rejections, testBus(), DEFAULT_PAYLOAD_LIMITS);
-  const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, authenticator }, ingest, pino({ level: 'silent' }));
-  await broker.start();
-  return { broker, sink, metrics, registry, rejections, url: `mqtt://127.0.0.1:${broker.boundPort}` };
-}
+const startBroker = (authenticator?: DeviceAuthenticator) => startTestBroker({ authenticator });
 
 const clients: MqttClient[] = [];
 
@@ -65,10 +50,10 @@ describe('EmbeddedBroker with MQTT_AUTH=required', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const device = () => connect(env.url, { username: 'b1-gw', password: 'pw-b1', clientId: `dev-${clients.length}` });
+  const device = () => connect(env.url, { username: 'b1-gw', password: 'pw-b1', clientId: `b1-gw-${clients.length}` });
 
   it('refuses a wrong password with CONNACK 4', async () => {
-    await expect(connect(env.url, { username: 'b1-gw', password: 'nope' })).rejects.toMatchObject({ code: 4 });
+    await expect(connect(env.url, { username: 'b1-gw', password: 'nope', clientId: 'b1-gw' })).rejects.toMatchObject({ code: 4 });
   });
 
   it('refuses an anonymous client', async () => {
@@ -160,9 +145,11 @@ describe('EmbeddedBroker with MQTT_AUTH=off', () => {
     expect(c.connected).toBe(true);
   });
 
-  it('ignores the retain flag of telemetry (a later subscriber gets none), but not of other topics', async () => {
+  it('finding 8: retained telemetry is stored once and never re-delivered (the retain flag is ignored, contract §2), other topics keep it', async () => {
     const device = await connect(env.url);
+    const before = env.sink.lines.length;
     await device.publishAsync('park/tp/b1/energy/m1', '{"power_kw": 7}', { qos: 1, retain: true });
+    expect(env.sink.lines.slice(before)).toEqual([expect.stringMatching(/power_kw=7 /)]);
     await device.publishAsync('cmd/tp/b1', 'retained command', { qos: 1, retain: true });
 
     const viewer = await connect(env.url);
@@ -182,5 +169,115 @@ describe('EmbeddedBroker with MQTT_AUTH=off', () => {
       ['cmd/tp/b1', 'retained command', true],
       ['park/tp/b1/energy/m1', 'marker', false],
     ]);
+    // the marker is not JSON: one more rejection, and still one stored line of the retained reading
+    expect(env.sink.lines.slice(before).filter((l) => /power_kw=7 /.test(l))).toHaveLength(1);
+  });
+});
+
+describe('finding 8: a QoS 2 message is ingested exactly once', () => {
+  const raws: RawMqttClient[] = [];
+  afterEach(async () => {
+    await Promise.all(raws.splice(0).map((r) => r.close()));
+  });
+  const open = async (port: number) => {
+    const raw = await RawMqttClient.open(port);
+    raws.push(raw);
+    return raw;
+  };
+  const reading = (n: number) => JSON.stringify({ ts: Date.now() - 1000, power_kw: n });
+  const stored = (sink: MemorySink, n: number) => sink.lines.filter((l) => l.includes(`power_kw=${n} `)).length;
+
+  /** A sink whose appends become durable only once released (a slow disk): a DUP can arrive while the first copy is in flight. */
+  class HeldSink extends MemorySink {
+    private held: Array<() => void> | undefined = [];
+    override append(text: string, lines: number, onDurable: (err?: Error) => void): void {
+      if (this.held) this.held.push(() => super.append(text, lines, onDurable));
+      else super.append(text, lines, onDurable);
+    }
+    release(): void {
+      const held = this.held ?? [];
+      this.held = undefined;
+      for (const f of held) f();
+    }
+    get waiting(): number {
+      return this.held?.length ?? 0;
+    }
+  }
+
+  it('a DUP retransmission before PUBREL gets a PUBREC but is not ingested again; after PUBCOMP the id is free for a new message', async () => {
+    const env = await startTestBroker();
+    try {
+      const raw = await open(env.port);
+      expect(await raw.connect({ clientId: 'qos2-dev' })).toBe(0);
+      raw.send(publish({ topic: 'park/tp/b1/energy/m1', payload: reading(21), qos: 2, messageId: 5 }));
+      expect(messageIdOf(await raw.next(PacketType.PUBREC))).toBe(5);
+      for (let i = 0; i < 3; i++) {
+        raw.send(publish({ topic: 'park/tp/b1/energy/m1', payload: reading(21), qos: 2, messageId: 5, dup: true }));
+        expect(messageIdOf(await raw.next(PacketType.PUBREC))).toBe(5);
+      }
+      raw.send(pubrel(5));
+      expect(messageIdOf(await raw.next(PacketType.PUBCOMP))).toBe(5);
+      expect(stored(env.sink, 21)).toBe(1);
+      expect(env.metrics.readingsAccepted).toBe(1);
+      // the id names a new message once the exchange is over
+      raw.send(publish({ topic: 'park/tp/b1/energy/m1', payload: reading(22), qos: 2, messageId: 5 }));
+      await raw.next(PacketType.PUBREC);
+      raw.send(pubrel(5));
+      await raw.next(PacketType.PUBCOMP);
+      expect(stored(env.sink, 22)).toBe(1);
+    } finally {
+      await env.broker.stop();
+    }
+  });
+
+  it('a DUP that arrives while the first copy is still being made durable is not ingested twice', async () => {
+    const sink = new HeldSink();
+    const env = await startTestBroker({ sink });
+    try {
+      const raw = await open(env.port);
+      expect(await raw.connect({ clientId: 'qos2-race' })).toBe(0);
+      raw.send(
+        publish({ topic: 'park/tp/b1/energy/m1', payload: reading(31), qos: 2, messageId: 9 }),
+        publish({ topic: 'park/tp/b1/energy/m1', payload: reading(31), qos: 2, messageId: 9, dup: true }),
+      );
+      // both have reached ingest: the first as a message, the second as a barrier behind it
+      for (let i = 0; i < 100 && sink.waiting < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(sink.waiting).toBe(2);
+      sink.release();
+      await raw.next(PacketType.PUBREC);
+      await raw.next(PacketType.PUBREC);
+      raw.send(pubrel(9));
+      await raw.next(PacketType.PUBCOMP);
+      expect(stored(sink, 31)).toBe(1);
+      expect(env.metrics.readingsAccepted).toBe(1);
+    } finally {
+      await env.broker.stop();
+    }
+  });
+
+  it('a persistent session: the PUBLISH sent again after a reconnect, before PUBREL, is not ingested again', async () => {
+    const env = await startTestBroker();
+    try {
+      const first = await open(env.port);
+      expect(await first.connect({ clientId: 'qos2-persistent', clean: false })).toBe(0);
+      first.send(publish({ topic: 'park/tp/b1/energy/m1', payload: reading(41), qos: 2, messageId: 77 }));
+      await first.next(PacketType.PUBREC);
+      await first.close(); // the PUBREC was lost on the way, as far as the device knows
+      const again = await open(env.port);
+      expect(await again.connect({ clientId: 'qos2-persistent', clean: false })).toBe(0);
+      again.send(publish({ topic: 'park/tp/b1/energy/m1', payload: reading(41), qos: 2, messageId: 77, dup: true }));
+      await again.next(PacketType.PUBREC);
+      again.send(pubrel(77));
+      await again.next(PacketType.PUBCOMP);
+      expect(stored(env.sink, 41)).toBe(1);
+      // a clean session starts afresh [MQTT-3.1.2-6]: the same id is a new message
+      const fresh = await open(env.port);
+      expect(await fresh.connect({ clientId: 'qos2-persistent', clean: true })).toBe(0);
+      fresh.send(publish({ topic: 'park/tp/b1/energy/m1', payload: reading(42), qos: 2, messageId: 77 }));
+      await fresh.next(PacketType.PUBREC);
+      expect(stored(env.sink, 42)).toBe(1);
+    } finally {
+      await env.broker.stop();
+    }
   });
 });

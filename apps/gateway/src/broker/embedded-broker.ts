@@ -1,15 +1,23 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { TOPIC_ROOT } from '@park/telemetry';
-import { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import { Duplex } from 'node:stream';
+import { Aedes, AuthenticateError, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { ConnectIds } from '../auth/client-id.rule';
 import { DeviceAuthenticator, DeviceIdentity } from '../auth/device-credentials';
 import { reachesProtectedTopics } from '../auth/topic-filter';
-import { UpgradeHandler } from '../core/upgrade.router';
+import { Clock, systemClock } from '../core/clock';
 import { verifiedClientName } from '../config/tls-files';
+import { UpgradeHandler } from '../core/upgrade.router';
 import { IngestService } from '../ingest/ingest.service';
+import { GatewayMetrics } from '../observability/gateway-metrics';
 import { Logger } from '../observability/logger';
+import { untrustedText } from '../observability/untrusted-text';
+import { ConnectRateLimiter } from './connect-rate.limiter';
+import { DeviceLogin } from './device-login';
 import { PacketSizeGuard } from './packet-size.guard';
+import { Qos2Receipts } from './qos2-receipts';
 import { BrokerStatus, TelemetryBroker } from './telemetry-broker';
 
 /**
@@ -29,6 +37,13 @@ export interface EmbeddedBrokerOptions {
   tls?: { port: number; options: tls.TlsOptions };
   /** undefined = MQTT_AUTH=off. */
   authenticator?: DeviceAuthenticator;
+  /** Connection attempts per remote address (MQTT_CONNECT_RATE, MQTT_CONNECT_BURST); absent = no limit. */
+  connectRate?: { ratePerS: number; burst: number };
+}
+
+/** The part of aedes' persistence (aedes-persistence's documented interface) that QoS 2 needs. */
+interface IncomingPersistence {
+  incomingDelPacket(client: Client, packet: { messageId?: number }): Promise<unknown>;
 }
 
 /**
@@ -43,8 +58,17 @@ export class EmbeddedBroker implements TelemetryBroker {
   private tlsServer?: tls.Server;
   private wss?: WebSocketServer;
   private readonly identities = new WeakMap<Client, DeviceIdentity>();
+  /** Clients whose CONNECT was accepted (with or without MQTT_AUTH). */
+  private readonly accepted = new WeakSet<Client>();
+  /** The client id, clean flag and version of each CONNECT as sent (aedes replaces a zero-length id by its own). */
+  private readonly connects = new WeakMap<Client, ConnectIds>();
+  /** The remote address of each connection's stream (for the log). */
+  private readonly remotes = new WeakMap<object, string>();
   /** The verified client-certificate CN of a connection's stream (contract §8, TLS_CA). */
   private readonly certificateNames = new WeakMap<object, string>();
+  private readonly login: DeviceLogin;
+  private readonly rate?: ConnectRateLimiter;
+  private readonly qos2 = new Qos2Receipts();
   private listening = false;
   boundPort?: number;
   tlsBoundPort?: number;
@@ -53,7 +77,12 @@ export class EmbeddedBroker implements TelemetryBroker {
     private readonly opts: EmbeddedBrokerOptions,
     private readonly ingest: IngestService,
     private readonly log: Logger,
-  ) {}
+    metrics: GatewayMetrics = new GatewayMetrics(),
+    clock: Clock = systemClock,
+  ) {
+    this.login = new DeviceLogin(opts.authenticator, metrics, log, clock);
+    if (opts.connectRate && opts.connectRate.ratePerS > 0) this.rate = new ConnectRateLimiter(opts.connectRate.ratePerS, opts.connectRate.burst, () => clock.now());
+  }
 
   async start(): Promise<void> {
     const auth = this.opts.authenticator;
@@ -65,46 +94,45 @@ export class EmbeddedBroker implements TelemetryBroker {
       // Disconnect a client that stops reading instead of stalling delivery.
       drainTimeout: 10_000,
       connectTimeout: 10_000,
+      // Only remembers the CONNECT's own fields: preConnect cannot answer
+      // with a CONNACK code; authenticate can (contract §8 device identity).
+      preConnect: (client: Client, packet: ConnectPacket, done: (err: Error | null, ok: boolean) => void) => {
+        this.connects.set(client, { clientId: packet.clientId ?? '', clean: packet.clean !== false, protocolVersion: packet.protocolVersion ?? 4 });
+        done(null, true);
+      },
       authenticate: (client, username, password, done) => {
-        if (!auth) return done(null, true);
-        // A client certificate verified against TLS_CA whose CN is a known
-        // device logs that device in without a password; a username other
-        // than the CN is judged by its password, as without a certificate.
-        const cn = this.certificateNames.get(client.conn);
-        const byCertificate = cn !== undefined && (username === undefined || username === cn) ? auth.authenticateCertificate(cn) : undefined;
-        if (byCertificate) {
-          this.identities.set(client, byCertificate);
-          return done(null, true);
-        }
-        auth.authenticate(username, password).then(
-          (identity) => {
-            if (!identity) {
-              this.log.warn({ clientId: client.id, username }, 'MQTT connection refused: bad username or password');
-              const err = new Error('bad username or password') as AuthenticateError;
-              err.returnCode = 4; // [MQTT-3.2.2] CONNACK 0x04 bad user name or password
-              return done(err, false);
-            }
-            this.identities.set(client, identity);
-            done(null, true);
-          },
-          (e: Error) => {
-            const err = new Error(e.message) as AuthenticateError;
-            err.returnCode = 3; // server unavailable
-            done(err, false);
-          },
-        );
+        const sent = this.connects.get(client) ?? { clientId: client.id, clean: client.clean, protocolVersion: client.version };
+        // A client certificate verified against TLS_CA names the device (its CN); DeviceLogin decides.
+        const certificateName = this.certificateNames.get(client.conn);
+        this.login.admit({ ...sent, username, password, certificateName, remote: this.remotes.get(client.conn) ?? '?' }).then((outcome) => {
+          if (!outcome.ok) {
+            const err = new Error(outcome.why) as AuthenticateError;
+            err.returnCode = outcome.returnCode; // [MQTT-3.2.2-5] CONNACK with this code, then close
+            return done(err, false);
+          }
+          if (outcome.identity) this.identities.set(client, outcome.identity);
+          this.accepted.add(client);
+          done(null, true);
+        });
       },
       authorizePublish: (client, packet, done) => this.onPublish(client, packet, done),
       authorizeSubscribe: (client, sub, done) => this.onSubscribe(client, sub, done),
     });
-    this.aedes.on('clientError', (client, err) => this.log.debug({ clientId: client?.id, err: err.message }, 'MQTT client error'));
-    this.aedes.on('connectionError', (client, err) => this.log.debug({ clientId: client?.id, err: err.message }, 'MQTT connection error'));
+    const id = (client: Client | null) => (client?.id === undefined || client.id === null ? undefined : untrustedText(client.id));
+    this.aedes.on('clientError', (client, err) => this.log.debug({ clientId: id(client), err: untrustedText(err.message, 300) }, 'MQTT client error'));
+    this.aedes.on('connectionError', (client, err) => this.log.debug({ clientId: id(client), err: untrustedText(err.message, 300) }, 'MQTT connection error'));
+    this.trackQos2Releases();
 
     // noDelay: PUBACKs go out when the log has the readings, a few at a time;
     // Nagle would hold each small write for the device's delayed TCP ACK
     // (~40 ms), capping a connection at a few hundred messages a second.
     if (this.opts.port !== undefined) {
-      this.server = net.createServer({ noDelay: true }, (socket) => this.aedes!.handle(this.guard(socket, socket.remoteAddress ?? '?')));
+      this.server = net.createServer({ noDelay: true }, (socket) => {
+        const remote = socket.remoteAddress ?? '?';
+        // Before anything is read or allocated for it (issue 8 finding 6).
+        if (!this.admitConnection(remote)) return socket.destroy();
+        this.aedes!.handle(this.guard(socket, remote));
+      });
       this.boundPort = await listen(this.server, this.opts.port, this.opts.host);
     }
     if (this.opts.tls) {
@@ -115,9 +143,13 @@ export class EmbeddedBroker implements TelemetryBroker {
         if (cn !== undefined) this.certificateNames.set(stream, cn);
         this.aedes!.handle(stream);
       });
+      // The per-address limit before the TLS handshake, the costliest step of a bogus connection.
+      this.tlsServer.on('connection', (socket: net.Socket) => {
+        if (!this.admitConnection(socket.remoteAddress ?? '?')) socket.destroy();
+      });
       // A failed handshake (plain MQTT on the TLS port, an expired client
       // certificate the device insists on) is the device's problem, not ours.
-      this.tlsServer.on('tlsClientError', (err, socket) => this.log.debug({ remote: socket.remoteAddress, err: err.message }, 'MQTT TLS handshake failed'));
+      this.tlsServer.on('tlsClientError', (err, socket) => this.log.debug({ remote: socket.remoteAddress, err: untrustedText(err.message, 300) }, 'MQTT TLS handshake failed'));
       this.tlsBoundPort = await listen(this.tlsServer, this.opts.tls.port, this.opts.host);
     }
     this.listening = true;
@@ -134,8 +166,14 @@ export class EmbeddedBroker implements TelemetryBroker {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PACKET_BYTES + 16, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false) });
     return (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://x').pathname !== '/mqtt' || !this.aedes) return false;
+      const remote = socket.remoteAddress ?? '?';
+      if (!this.admitConnection(remote)) {
+        socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.destroy();
+        return true;
+      }
       this.wss!.handleUpgrade(req, socket, head, (ws) => {
-        const stream = this.guard(createWebSocketStream(ws), socket.remoteAddress ?? '?');
+        const stream = this.guard(createWebSocketStream(ws), remote);
         const cn = verifiedClientName(socket);
         if (cn !== undefined) this.certificateNames.set(stream, cn);
         this.aedes!.handle(stream, req);
@@ -164,10 +202,37 @@ export class EmbeddedBroker implements TelemetryBroker {
     return { mode: 'embedded', up: this.listening, url, ...tlsUrl, clients: this.aedes?.connectedClients ?? 0 };
   }
 
-  private guard(stream: net.Socket | import('node:stream').Duplex, remote: string) {
-    return new PacketSizeGuard(stream, MAX_PACKET_BYTES, (declared) => {
+  /** The per-address limit on connection attempts (MQTT_CONNECT_RATE): false = close at once. */
+  private admitConnection(remote: string): boolean {
+    if (!this.rate || this.rate.allow(remote)) return true;
+    this.login.rateLimited(remote);
+    return false;
+  }
+
+  private guard(stream: net.Socket | Duplex, remote: string): PacketSizeGuard {
+    const guarded = new PacketSizeGuard(stream, MAX_PACKET_BYTES, (declared) => {
       this.log.warn({ remote, declaredBytes: declared, limit: MAX_PACKET_BYTES }, 'MQTT packet over the size limit; connection closed');
       this.ingest.rejectOversizePacket(remote, declared);
+    });
+    this.remotes.set(guarded, remote);
+    return guarded;
+  }
+
+  /**
+   * PUBREL ends a QoS 2 exchange: aedes deletes the stored packet then, and
+   * so the id is released here too (see Qos2Receipts). A clean session
+   * discards the persistent session of its client id [MQTT-3.1.2-6].
+   */
+  private trackQos2Releases(): void {
+    const aedes = this.aedes as Aedes & { persistence: IncomingPersistence };
+    const persistence = aedes.persistence;
+    const del = persistence.incomingDelPacket.bind(persistence);
+    persistence.incomingDelPacket = (client, packet) => {
+      if (packet.messageId !== undefined) this.qos2.release(qos2Session(client), packet.messageId);
+      return del(client, packet);
+    };
+    aedes.on('client', (client) => {
+      if (client.clean) this.qos2.dropPersistent(client.id);
     });
   }
 
@@ -176,6 +241,13 @@ export class EmbeddedBroker implements TelemetryBroker {
     // [MQTT-4.7.2-1] $-topics belong to the broker.
     if (topic.startsWith('$')) return done(new Error(`${topic.split('/')[0]} topics are reserved`));
     if (!client) return done(null); // a will published by the broker itself
+    // [MQTT-3.2.2-5] after a refused CONNECT nothing more is processed. aedes
+    // refuses some CONNECTs itself (protocol level, client id of MQTT 3.1)
+    // and may still hand on PUBLISHes pipelined behind them (found by the
+    // fuzz harness): with MQTT_AUTH=off they would be ingested. Only a client
+    // that passed `authenticate` may publish (not `client.connected`: that
+    // comes later than the CONNACK, and a device may publish in between).
+    if (!this.accepted.has(client)) return done(new Error('PUBLISH without an accepted CONNECT'));
     const identity = this.identities.get(client);
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const ctx = { clientId: client.id, username: identity?.username };
@@ -186,12 +258,27 @@ export class EmbeddedBroker implements TelemetryBroker {
       return done(new Error(`not authorized to publish to ${topic}`));
     }
     if (topic === TOPIC_ROOT || topic.startsWith(`${TOPIC_ROOT}/`)) {
-      packet.retain = false; // contract §2: the retain flag is ignored for telemetry
-      // aedes sends the PUBACK when `done` is called: only once the readings
-      // are in the write-ahead log (contract §8 durability). A reading that
-      // could not be made durable closes the connection unacknowledged; the
-      // device sends it again.
-      this.ingest.handle(topic, payload, ctx, (err) => done(err ?? null));
+      // Contract §2: the retain flag is ignored for telemetry. Cleared before
+      // aedes publishes, so the message is never stored as retained, never
+      // sent to a later subscriber, and stored in InfluxDB once.
+      packet.retain = false;
+      // QoS 2: a retransmission (DUP) of a message still awaiting PUBREL is
+      // answered (PUBREC) but not ingested again (issue 8 finding 8).
+      const session = qos2Session(client);
+      const exactlyOnce = packet.qos === 2 && typeof packet.messageId === 'number' && !client.closed;
+      if (exactlyOnce) {
+        const take = this.qos2.take(session, packet.messageId as number);
+        if (take === 'duplicate') return this.ingest.barrier((err) => done(err ?? null));
+        if (take === 'full') return done(new Error('more than 1000 QoS 2 messages awaiting PUBREL'));
+      }
+      // aedes sends the PUBACK (PUBREC) when `done` is called: only once the
+      // readings are in the write-ahead log (contract §8 durability). A
+      // reading that could not be made durable closes the connection
+      // unacknowledged; the device sends it again.
+      this.ingest.handle(topic, payload, ctx, (err) => {
+        if (err && exactlyOnce) this.qos2.release(session, packet.messageId as number);
+        done(err ?? null);
+      });
       return;
     }
     // Not telemetry: acknowledged in its turn, after the messages before it [MQTT-4.6.0-2].
@@ -200,11 +287,16 @@ export class EmbeddedBroker implements TelemetryBroker {
 
   private onSubscribe(client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {
     if (this.opts.authenticator && reachesProtectedTopics(sub.topic)) {
-      this.log.warn({ clientId: client.id, filter: sub.topic }, 'MQTT subscription refused: devices may not subscribe to park/ or $SYS topics');
+      this.log.warn({ clientId: untrustedText(client.id), filter: untrustedText(sub.topic) }, 'MQTT subscription refused: devices may not subscribe to park/ or $SYS topics');
       return done(null, null); // SUBACK 0x80 for this filter; the connection stays
     }
     done(null, sub);
   }
+}
+
+/** A QoS 2 session's key: a clean session is its connection; a persistent one its client id. */
+function qos2Session(client: Client): object | string {
+  return client.clean ? client : client.id;
 }
 
 function listen(server: net.Server, port: number, host: string): Promise<number> {

@@ -14,6 +14,10 @@ class Histogram {
   }
 }
 
+/** Why the embedded broker refused an MQTT connection (docs/security-devices.md). */
+export const MQTT_REFUSALS = ['rate_limited', 'busy', 'identifier', 'credentials'] as const;
+export type MqttRefusal = (typeof MQTT_REFUSALS)[number];
+
 /**
  * The gateway's counters, rendered as Prometheus text at `/metrics`
  * (contract §7). Plain numbers: the hot path only increments fields.
@@ -37,6 +41,12 @@ export class GatewayMetrics {
   liveDroppedMessages = 0;
   /** /api/live upgrades refused because LIVE_MAX_CLIENTS were connected. */
   liveRefusedClients = 0;
+  /**
+   * MQTT connections the embedded broker refused: `rate_limited` (closed at
+   * accept, MQTT_CONNECT_RATE), `busy` (CONNACK 0x03, MQTT_AUTH_QUEUE full),
+   * `identifier` (0x02, contract §8 device identity), `credentials` (0x04).
+   */
+  readonly mqttRefused: Record<MqttRefusal, number> = Object.fromEntries(MQTT_REFUSALS.map((r) => [r, 0])) as Record<MqttRefusal, number>;
   /** Gauges are read at scrape time through these callbacks. */
   gauges: Record<string, { help: string; read: () => number }> = {};
   /** Counters kept by other components, read at scrape time. */
@@ -70,6 +80,8 @@ export class GatewayMetrics {
     counter('gateway_write_requests_total', 'Write requests sent to InfluxDB.', this.writeRequests);
     counter('gateway_write_failures_total', 'Write requests that failed (network, 429, 5xx).', this.writeFailures);
     counter('gateway_points_replayed_total', 'Points sent to InfluxDB from the write-ahead log on disk (after an outage or a restart).', this.pointsReplayed);
+    out.push('# HELP gateway_mqtt_connections_refused_total MQTT connections the embedded broker refused, by reason.', '# TYPE gateway_mqtt_connections_refused_total counter');
+    for (const r of MQTT_REFUSALS) out.push(`gateway_mqtt_connections_refused_total{reason="${r}"} ${this.mqttRefused[r]}`);
     counter('gateway_live_dropped_messages_total', 'Live-stream messages dropped for slow WebSocket clients.', this.liveDroppedMessages);
     counter('gateway_live_refused_clients_total', 'Live-stream connections refused because LIVE_MAX_CLIENTS were connected.', this.liveRefusedClients);
     const h = this.writeLatency;
