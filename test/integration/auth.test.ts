@@ -43,8 +43,8 @@ test('the credentials file holds salted scrypt hashes and never the password', (
 
 test('a device without credentials or with a wrong password is refused at CONNECT', async () => {
   await expect(connectDevice(gw.mqttUrl)).rejects.toThrow(/Bad username or password|Not authorized/i);
-  await expect(connectDevice(gw.mqttUrl, { username: 'b01-m01', password: 'wrong' })).rejects.toThrow(/Bad username or password/i);
-  await expect(connectDevice(gw.mqttUrl, { username: 'nobody', password: meterPassword })).rejects.toThrow(/Bad username or password/i);
+  await expect(connectDevice(gw.mqttUrl, { username: 'b01-m01', password: 'wrong', clientId: 'b01-m01' })).rejects.toThrow(/Bad username or password/i);
+  await expect(connectDevice(gw.mqttUrl, { username: 'nobody', password: meterPassword, clientId: 'nobody' })).rejects.toThrow(/Bad username or password/i);
 });
 
 test('a device publishes under its own topics; elsewhere it is rejected as unauthorized, counted and disconnected', async () => {
@@ -66,7 +66,7 @@ test('a device publishes under its own topics; elsewhere it is rejected as unaut
 });
 
 test('devices may not subscribe to park/#, + or $SYS, but may subscribe elsewhere', async () => {
-  const device: MqttClient = await connectDevice(gw.mqttUrl, { username: 'b02-all', password: b02Password });
+  const device: MqttClient = await connectDevice(gw.mqttUrl, { username: 'b02-all', password: b02Password, clientId: 'b02-all' });
   for (const filter of ['park/#', '#', '+/demo/#', '$SYS/#', 'park/demo/b01/energy/m01', '$share/g/park/#']) {
     // SUBACK 0x80 (failure) for the filter; MQTT.js turns it into an error.
     await expect(device.subscribeAsync(filter, { qos: 1 })).rejects.toThrow(/Subscribe error/);
