@@ -3,6 +3,7 @@ import { CredentialsFile, DeviceAuthenticator, hashPassword } from '../auth/devi
 import { LoginQueue } from '../auth/login.queue';
 import { VerifiedCredentialCache } from '../auth/verified-credential.cache';
 import { ManualClock } from '../core/clock';
+import * as wire from '../testing/mqtt-wire';
 import { RawMqttClient } from '../testing/mqtt-wire';
 import { startTestBroker } from '../testing/test-broker';
 
@@ -205,6 +206,46 @@ describe('finding 6: a login flood must not starve real devices', () => {
       clock.advance(10_000);
       expect(env.logLines.filter((l) => l.suppressed === 10)).toHaveLength(1);
       expect(env.metrics.mqttRefused.identifier).toBe(30);
+    } finally {
+      await env.broker.stop();
+    }
+  });
+});
+
+describe('found by the fuzz harness', () => {
+  it('a device may publish right behind its CONNECT, before the CONNACK arrives (MQTT 3.1.1 §3.1.4)', async () => {
+    const env = await startTestBroker({ authenticator: new DeviceAuthenticator(file) });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await raw(env.port);
+        r.send(wire.connect({ clientId: `b1-gw-${i}`, username: 'b1-gw', password: 'pw-b1-gw' }), wire.publish({ topic: 'park/tp/b1/energy/m1', payload: `{"power_kw": ${i}}`, qos: 1, messageId: 1 }));
+        expect((await r.next(wire.PacketType.CONNACK)).body[1]).toBe(0);
+        expect(wire.messageIdOf(await r.next(wire.PacketType.PUBACK))).toBe(1);
+      }
+      expect(env.sink.lines).toHaveLength(5);
+    } finally {
+      await env.broker.stop();
+    }
+  });
+
+  it('MQTT_AUTH=off: a PUBLISH in the same write as a CONNECT that is refused is not ingested, even when it arrives in a second socket read', async () => {
+    // aedes hands on a packet completed by a later socket read while the
+    // CONNECT before it is still being processed (before its client id is
+    // even set): a PUBLISH just over 64 KiB behind the CONNECT is enough.
+    const env = await startTestBroker();
+    try {
+      const reading = '{"power_kw": 99}';
+      const payload = reading + ' '.repeat(65_530 - reading.length); // valid JSON, 64 KiB at most
+      for (let i = 0; i < 10; i++) {
+        const r = await raw(env.port);
+        // refused by contract §8: a zero-length client id with a persistent session
+        r.send(wire.connect({ clientId: '', clean: false }), wire.publish({ topic: 'park/tp/b1/energy/m1', payload, qos: 1, messageId: 1 }));
+        await r.closed;
+        // refused with 0x02, or closed at once for the early PUBLISH: never a PUBACK
+        expect(r.received.filter((p) => p.type !== wire.PacketType.CONNACK || p.body[1] !== 2)).toEqual([]);
+      }
+      expect(env.sink.lines).toEqual([]);
+      expect(env.metrics.messagesReceived).toBe(0);
     } finally {
       await env.broker.stop();
     }

@@ -22,4 +22,10 @@ describe('untrustedText', () => {
     expect(untrustedOptional(undefined)).toBeUndefined();
     expect(untrustedOptional('a\tb')).toBe('a\\u0009b');
   });
+
+  it('never throws, whatever it is given (a client id is null before CONNECT completes: found by the fuzz harness)', () => {
+    expect(untrustedOptional(null)).toBeUndefined();
+    expect(untrustedText(null as unknown as string)).toBe('null');
+    expect(untrustedText(42 as unknown as string)).toBe('42');
+  });
 });

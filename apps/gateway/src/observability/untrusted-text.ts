@@ -15,13 +15,15 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
  * a cut string ends with `…(N chars)`, so the reader knows it was longer.
  * Cost bounded by `maxChars`, whatever the length of `s`.
  */
-export function untrustedText(s: string, maxChars = UNTRUSTED_TEXT_CHARS): string {
+export function untrustedText(value: string, maxChars = UNTRUSTED_TEXT_CHARS): string {
+  // Typed string, but it comes from a peer through libraries: never trust the type either.
+  const s = typeof value === 'string' ? value : String(value);
   const cut = s.length > maxChars;
   const head = (cut ? s.slice(0, maxChars) : s).replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return cut ? `${head}…(${s.length} chars)` : head;
 }
 
-/** {@link untrustedText} for optional values (undefined stays undefined). */
-export function untrustedOptional(s: string | undefined, maxChars = UNTRUSTED_TEXT_CHARS): string | undefined {
-  return s === undefined ? undefined : untrustedText(s, maxChars);
+/** {@link untrustedText} for optional values (undefined and null become undefined). */
+export function untrustedOptional(s: string | undefined | null, maxChars = UNTRUSTED_TEXT_CHARS): string | undefined {
+  return s === undefined || s === null ? undefined : untrustedText(s, maxChars);
 }

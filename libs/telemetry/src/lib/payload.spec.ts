@@ -359,6 +359,20 @@ describe('validateReading', () => {
   });
 });
 
+describe('timestamps beyond what Date can show (found by the fuzz harness)', () => {
+  it.each([
+    ['1e300', 'future_ts', /^ts 1e\+300 is more than 300 s ahead/],
+    ['1.7e308', 'future_ts', /^ts 1\.7e\+308 is more than/],
+    ['8640000000000001', 'future_ts', /^ts 8640000000000001 is more than/],
+    ['"275760-09-13T00:00:00.001Z"', 'bad_field', /^ts must be/],
+  ])('ts %s is %s, with a detail, and nothing throws', (ts, reason, detail) => {
+    const r = judge('energy', `{"ts": ${ts}, "power_kw": 1}`);
+    expect(r.readings).toEqual([]);
+    expect(r.rejections[0].reason).toBe(reason);
+    expect(r.rejections[0].detail).toMatch(detail);
+  });
+});
+
 describe('utf8Length', () => {
   it.each(['', 'abc', 'é', '中文', '😀', 'a😀b', '\ud800', '\udc00x', 'x\ud800'])('%j counts like TextEncoder', (s) => {
     expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);

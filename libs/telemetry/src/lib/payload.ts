@@ -116,12 +116,17 @@ export function validateReading(
     reading.tsMs = tsMs;
   }
   if (reading.tsMs > nowMs + limits.maxFutureMs) {
-    return { ok: false, reason: 'future_ts', detail: `ts ${new Date(reading.tsMs).toISOString()} is more than ${limits.maxFutureMs / 1000} s ahead of the gateway clock` };
+    return { ok: false, reason: 'future_ts', detail: `ts ${isoOrNumber(reading.tsMs)} is more than ${limits.maxFutureMs / 1000} s ahead of the gateway clock` };
   }
   if (reading.tsMs < nowMs - limits.maxAgeMs) {
-    return { ok: false, reason: 'stale_ts', detail: `ts ${new Date(reading.tsMs).toISOString()} is older than ${limits.maxAgeMs / 3_600_000} h` };
+    return { ok: false, reason: 'stale_ts', detail: `ts ${isoOrNumber(reading.tsMs)} is older than ${limits.maxAgeMs / 3_600_000} h` };
   }
   return { ok: true, reading };
+}
+
+/** An epoch-ms time as ISO 8601, or as the number when Date cannot show it (beyond ±8.64e15 ms: toISOString throws). */
+function isoOrNumber(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 }
 
 /**
