@@ -7,7 +7,7 @@
  *
  *   A. cold: every device connects at once right after the gateway started
  *      (each login is a scrypt; the queue refuses the excess with 0x03 and
- *      MQTT.js retries after 1 s);
+ *      the devices retry after 1 s: MQTT.js with reconnectOnConnackError);
  *   B. warm: they all disconnect and reconnect at once (the credential cache);
  *   C. warm, during a flood: bogus CONNECTs (random usernames and passwords)
  *      from BENCH_FLOOD_SOCKETS sockets on other loopback addresses, as fast
@@ -63,7 +63,7 @@ async function connectAll(url: string, passwords: string[], from: number, to: nu
     Array.from({ length: to - from }, (_, k) => {
       const i = from + k;
       const username = `dev${String(i).padStart(5, '0')}`;
-      const c = mqtt.connect(url, { clientId: username, username, password: passwords[i], reconnectPeriod: 1000, connectTimeout: 30_000, keepalive: 120, protocolVersion: 4 });
+      const c = mqtt.connect(url, { clientId: username, username, password: passwords[i], reconnectPeriod: 1000, reconnectOnConnackError: true, connectTimeout: 30_000, keepalive: 120, protocolVersion: 4 });
       clients[i] = c;
       return new Promise<void>((resolve) => c.once('connect', () => resolve()));
     }),
