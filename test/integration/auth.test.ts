@@ -81,7 +81,7 @@ test('devices may not subscribe to park/#, + or $SYS, but may subscribe elsewher
 function startFails(env: Record<string, string>): { status: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [DIST.gateway], {
     cwd: processes.repoRoot,
-    env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', INFLUX_URL: sharedInfluxUrl(), LOG_LEVEL: 'silent', ...env },
+    env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', INFLUX_URL: sharedInfluxUrl(), LOG_LEVEL: 'silent', API_AUTH: 'off', ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });

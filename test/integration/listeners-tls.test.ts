@@ -123,7 +123,7 @@ test('operators over HTTPS: the certificate verifies against the CA; the cookie 
 test('devices over mqtts and wss with username and password', async () => {
   expect(await connects(`mqtts://${DEVICES}:${port.MQTT_TLS_PORT}`, { username: 'b01-m01', password, clientId: 'b01-m01' })).toBe('connected');
   expect(await connects(`wss://${DEVICES}:${port.MQTT_WS_PORT}/mqtt`, { username: 'b01-m01', password, clientId: 'b01-m01', wsOptions: { ca } })).toBe('connected');
-  expect(await connects(`mqtts://${DEVICES}:${port.MQTT_TLS_PORT}`, { username: 'b01-m01', password: 'wrong' })).toMatch(/Bad username or password/i);
+  expect(await connects(`mqtts://${DEVICES}:${port.MQTT_TLS_PORT}`, { username: 'b01-m01', password: 'wrong', clientId: 'b01-m01' })).toMatch(/Bad username or password/i);
 });
 
 test('a device with a client certificate signed by TLS_CA and no password connects, over mqtts and wss', async () => {
@@ -131,6 +131,8 @@ test('a device with a client certificate signed by TLS_CA and no password connec
   const tlsOpts = { cert: fs.readFileSync(cert), key: fs.readFileSync(key) };
   expect(await connects(`mqtts://${DEVICES}:${port.MQTT_TLS_PORT}`, { ...tlsOpts, clientId: 'b01-m01' })).toBe('connected');
   expect(await connects(`wss://${DEVICES}:${port.MQTT_WS_PORT}/mqtt`, { ...tlsOpts, clientId: 'b01-m01', wsOptions: { ca, ...tlsOpts } })).toBe('connected');
+  // contract §8 device identity holds for certificate logins too: the client id must fit the CN
+  expect(await connects(`mqtts://${DEVICES}:${port.MQTT_TLS_PORT}`, { ...tlsOpts, clientId: 'b02-m01' })).toMatch(/Identifier rejected/i);
 });
 
 test('a certificate from another CA, or for an unknown device, is no login: the device needs its password', async () => {

@@ -190,7 +190,7 @@ test('device credentials over the API apply live: a new device connects at once,
   device.publish('park/demo/b03/energy/m01', JSON.stringify({ power_kw: 6 }), { qos: 0 });
   await closed;
   await device.endAsync(true);
-  await expect(connectDevice(gw.mqttUrl, { username: 'b03-m01', password })).rejects.toThrow(/Bad username or password/i);
+  await expect(connectDevice(gw.mqttUrl, { username: 'b03-m01', password, clientId: 'b03-m01' })).rejects.toThrow(/Bad username or password/i);
   await waitFor(async () => !fs.readFileSync(gw.env.DEVICE_CREDENTIALS, 'utf8').includes('b03-m01'), { what: 'the credential removed from the file' });
 });
 
