@@ -2,7 +2,10 @@ import mqtt, { IClientOptions, MqttClient } from 'mqtt';
 import { CredentialsFile, DeviceAuthenticator, hashPassword } from '../auth/device-credentials';
 import { LoginQueue } from '../auth/login.queue';
 import { VerifiedCredentialCache } from '../auth/verified-credential.cache';
+import pino from 'pino';
 import { ManualClock } from '../core/clock';
+import { GatewayMetrics } from '../observability/gateway-metrics';
+import { ConnectAttempt, DeviceLogin } from './device-login';
 import * as wire from '../testing/mqtt-wire';
 import { RawMqttClient } from '../testing/mqtt-wire';
 import { startTestBroker } from '../testing/test-broker';
@@ -249,5 +252,27 @@ describe('found by the fuzz harness', () => {
     } finally {
       await env.broker.stop();
     }
+  });
+});
+
+describe('DeviceLogin with a client certificate (contract §8, TLS_CA)', () => {
+  const login = () => new DeviceLogin(new DeviceAuthenticator(file), new GatewayMetrics(), pino({ level: 'silent' }), new ManualClock(0));
+  const attempt = (clientId: string, extra: Partial<ConnectAttempt> = {}): ConnectAttempt => ({ clientId, clean: true, protocolVersion: 4, remote: '10.0.0.1', ...extra });
+
+  it.each<[string, Partial<ConnectAttempt>, { ok: boolean; returnCode?: number; username?: string }]>([
+    ['b1-gw-7', { certificateName: 'b1-gw' }, { ok: true, username: 'b1-gw' }],
+    ['b1-gw', { certificateName: 'b1-gw', username: 'b1-gw' }, { ok: true, username: 'b1-gw' }],
+    // the CN names the device: its client id must fit the CN
+    ['b2-gw-1', { certificateName: 'b1-gw' }, { ok: false, returnCode: 2 }],
+    ['b1-gw-1', { certificateName: 'b1' }, { ok: false, returnCode: 2 }],
+    // an unknown CN is no login; nor is a username other than the CN without its password
+    ['x-1', { certificateName: 'x' }, { ok: false, returnCode: 4 }],
+    ['b2-gw', { certificateName: 'b1-gw', username: 'b2-gw' }, { ok: false, returnCode: 4 }],
+    ['b2-gw', { certificateName: 'b1-gw', username: 'b2-gw', password: 'pw-b2-gw' }, { ok: true, username: 'b2-gw' }],
+  ])('client id %s with %j', async (clientId, extra, expected) => {
+    const outcome = await login().admit(attempt(clientId, extra));
+    expect(outcome.ok).toBe(expected.ok);
+    if (outcome.ok) expect(outcome.identity?.username).toBe(expected.username);
+    else expect(outcome.returnCode).toBe(expected.returnCode);
   });
 });
