@@ -34,10 +34,10 @@ afterAll(async () => {
   expect(await gw?.stop()).toBe(0);
 });
 
-test('the credentials file holds salted scrypt hashes and never the password', () => {
+test('the credentials file holds salted password hashes (PBKDF2 for generated passwords) and never the password', () => {
   const text = fs.readFileSync(credentials, 'utf8');
   expect(text).not.toContain(meterPassword);
-  expect(text).toMatch(/"hash": "scrypt\$\d+\$8\$1\$/);
+  expect(text).toMatch(/"hash": "pbkdf2-sha256\$1000\$/);
   expect(fs.statSync(credentials).mode & 0o777).toBe(0o600);
 });
 

@@ -51,7 +51,7 @@ describe('credentials CLI (npm run credentials)', () => {
   it('add prints a second device for a human, with its filters and note', async () => {
     const r = await credentials(['add', '--username', 'b02.gw', '--publish', 'park/demo/b02/energy/+', '--publish', 'park/demo/b02/carbon/+', '--note', 'roof gateway', '--file', file]);
     expect(r.code).toBe(0);
-    const m = /^added b02\.gw to (.+)\nusername: b02\.gw\npassword: ([A-Za-z0-9_-]{24})\n\(the password is shown once; it is stored only as a salted scrypt hash\)\n$/.exec(r.stdout);
+    const m = /^added b02\.gw to (.+)\nusername: b02\.gw\npassword: ([A-Za-z0-9_-]{24})\n\(the password is shown once; it is stored only as a salted PBKDF2 hash\)\n$/.exec(r.stdout);
     expect(m?.[1]).toBe(file);
     const devices = readCredentialsFile(file, { mustExist: true }).devices;
     expect(devices.map((d) => d.username)).toEqual(['u', 'b02.gw']);

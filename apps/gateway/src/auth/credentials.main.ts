@@ -56,10 +56,10 @@ async function main(argv: string[]): Promise<void> {
     const content = readCredentialsFile(file, { mustExist: false });
     if (content.devices.some((d) => d.username === opts.username)) usage(`username ${opts.username} already exists in ${file}; remove it first`);
     const password = newPassword();
-    content.devices.push({ username: opts.username, hash: await hashPassword(password), publish: opts.publish, createdAt: new Date().toISOString(), ...(opts.note ? { note: opts.note } : {}) });
+    content.devices.push({ username: opts.username, hash: await hashPassword(password, true), publish: opts.publish, createdAt: new Date().toISOString(), ...(opts.note ? { note: opts.note } : {}) });
     writeCredentialsFile(file, content);
     if (opts.json) process.stdout.write(JSON.stringify({ username: opts.username, password, file }) + '\n');
-    else process.stdout.write(`added ${opts.username} to ${file}\nusername: ${opts.username}\npassword: ${password}\n(the password is shown once; it is stored only as a salted scrypt hash)\n`);
+    else process.stdout.write(`added ${opts.username} to ${file}\nusername: ${opts.username}\npassword: ${password}\n(the password is shown once; it is stored only as a salted PBKDF2 hash)\n`);
   } else if (cmd === 'list') {
     const content = readCredentialsFile(file, { mustExist: true });
     for (const d of content.devices) process.stdout.write(`${d.username}\t${d.publish.join(' ')}\t${d.createdAt}${d.note ? `\t${d.note}` : ''}\n`);

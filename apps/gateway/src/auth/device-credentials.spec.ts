@@ -11,6 +11,8 @@ import {
   hashPassword,
   newPassword,
   readCredentialsFile,
+  PBKDF2_PARAMS,
+  passwordHashProblem,
   SCRYPT_PARAMS,
   verifyPassword,
   writeCredentialsFile,
@@ -65,6 +67,30 @@ describe('password hashing (scrypt, RFC 7914)', () => {
     const a = newPassword();
     expect(a).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(newPassword()).not.toBe(a);
+  });
+});
+
+describe('password hashing of generated passwords (PBKDF2-HMAC-SHA256, RFC 8018)', () => {
+  it('finding 6: a generated password gets a cheap hash, which verifies like the scrypt one', async () => {
+    const password = newPassword();
+    const hash = await hashPassword(password, true);
+    const parts = hash.split('$');
+    expect(parts[0]).toBe('pbkdf2-sha256');
+    expect(Number(parts[1])).toBe(PBKDF2_PARAMS.iterations);
+    expect(Buffer.from(parts[2], 'base64')).toHaveLength(16);
+    expect(Buffer.from(parts[3], 'base64')).toHaveLength(PBKDF2_PARAMS.keyLen);
+    expect(hash).not.toContain(password);
+    await expect(verifyPassword(password, hash)).resolves.toBe(true);
+    await expect(verifyPassword(`${password}x`, hash)).resolves.toBe(false);
+    expect(passwordHashProblem(hash)).toBeUndefined();
+  });
+
+  it('finding 9: a PBKDF2 hash with an empty or short key, or a silly iteration count, is refused', async () => {
+    const salt = Buffer.alloc(16).toString('base64');
+    await expect(verifyPassword('x', `pbkdf2-sha256$1000$${salt}$A`)).resolves.toBe(false);
+    expect(passwordHashProblem(`pbkdf2-sha256$1000$${salt}$AA==`)).toMatch(/byte key/);
+    expect(passwordHashProblem(`pbkdf2-sha256$0$${salt}$${Buffer.alloc(32).toString('base64')}`)).toMatch(/iteration count/);
+    expect(passwordHashProblem('')).toBe('is empty');
   });
 });
 
@@ -266,18 +292,18 @@ describe('credentials file', () => {
     ['a null device', { version: 1, devices: [good, null] }, ': $.devices[1].username must be a non-empty string'],
     ['an empty username', { version: 1, devices: [{ ...good, username: '' }] }, ': $.devices[0].username must be a non-empty string'],
     ['a duplicate username', { version: 1, devices: [good, { ...good }] }, ': $.devices[1].username duplicates "dev1"; remove one of them'],
-    ['a plain password', { version: 1, devices: [{ ...good, hash: 'hunter2' }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add'],
+    ['a plain password', { version: 1, devices: [{ ...good, hash: 'hunter2' }] }, ': $.devices[0].hash must be a password hash made by npm run credentials -- add'],
     ['no filters', { version: 1, devices: [{ ...good, publish: [] }] }, ': $.devices[0].publish must list at least one topic filter'],
     ['a bad filter', { version: 1, devices: [{ ...good, publish: ['park/demo/b01/#', 'park/#/x'] }] }, ': $.devices[0].publish[1] "park/#/x" is not a valid MQTT topic filter'],
     ['a number filter', { version: 1, devices: [{ ...good, publish: [7] }] }, ': $.devices[0].publish[0] "7" is not a valid MQTT topic filter'],
     ['a 129-byte username', { version: 1, devices: [{ ...good, username: 'd'.repeat(129) }] }, ': $.devices[0].username must be at most 128 bytes of printable UTF-8; rename the device'],
     ['a username with a newline', { version: 1, devices: [{ ...good, username: 'a\nb' }] }, ': $.devices[0].username must be at most 128 bytes'],
     // finding 9: hashes that accept any password
-    ['finding 9: an empty hash', { version: 1, devices: [{ ...good, hash: '' }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add: it is empty; recreate the credential: npm run credentials -- remove --username dev1 && npm run credentials -- add --username dev1'],
-    ['finding 9: a hash with an empty key', { version: 1, devices: [{ ...good, hash: `scrypt$32768$8$1$${SALT}$A` }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add: it has a 0-byte key, which would accept almost any password'],
-    ['a hash with a 3-byte key', { version: 1, devices: [{ ...good, hash: `scrypt$32768$8$1$${SALT}$BBBB` }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add: it has a 3-byte key'],
-    ['a hash with a 3-byte salt', { version: 1, devices: [{ ...good, hash: `scrypt$32768$8$1$AAAA$${KEY}` }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add: it has a 3-byte salt'],
-    ['a hash with a zero cost', { version: 1, devices: [{ ...good, hash: `scrypt$0$8$1$${SALT}$${KEY}` }] }, ': $.devices[0].hash must be an scrypt hash made by npm run credentials -- add: it has unusable cost parameters N=0, r=8, p=1'],
+    ['finding 9: an empty hash', { version: 1, devices: [{ ...good, hash: '' }] }, ': $.devices[0].hash must be a password hash made by npm run credentials -- add: it is empty; recreate the credential: npm run credentials -- remove --username dev1 && npm run credentials -- add --username dev1'],
+    ['finding 9: a hash with an empty key', { version: 1, devices: [{ ...good, hash: `scrypt$32768$8$1$${SALT}$A` }] }, ': $.devices[0].hash must be a password hash made by npm run credentials -- add: it has a 0-byte key, which would accept almost any password'],
+    ['a hash with a 3-byte key', { version: 1, devices: [{ ...good, hash: `scrypt$32768$8$1$${SALT}$BBBB` }] }, ': $.devices[0].hash must be a password hash made by npm run credentials -- add: it has a 3-byte key'],
+    ['a hash with a 3-byte salt', { version: 1, devices: [{ ...good, hash: `scrypt$32768$8$1$AAAA$${KEY}` }] }, ': $.devices[0].hash must be a password hash made by npm run credentials -- add: it has a 3-byte salt'],
+    ['a hash with a zero cost', { version: 1, devices: [{ ...good, hash: `scrypt$0$8$1$${SALT}$${KEY}` }] }, ': $.devices[0].hash must be a password hash made by npm run credentials -- add: it has unusable cost parameters N=0, r=8, p=1'],
     // finding 9: filters that reach every park
     ['finding 9: a "#" publish filter', { version: 1, devices: [{ ...good, publish: ['park/demo/b01/#', '#'] }] }, ': $.devices[0].publish[1] "#" is not allowed: telemetry filters start with park/{park}/; narrow it to the device\'s own topics, e.g. "park/<park>/<building>/#"'],
     ['a "park/#" publish filter', { version: 1, devices: [{ ...good, publish: ['park/#'] }] }, ': $.devices[0].publish[0] "park/#" is not allowed: a device credential must name its park (park/<park>/...)'],

@@ -10,14 +10,26 @@ import { isValidFilter, isValidFilterForDevice, topicMatches } from './topic-fil
 import { VerifiedCredentialCache } from './verified-credential.cache';
 
 const scrypt = promisify(crypto.scrypt) as (pw: crypto.BinaryLike, salt: crypto.BinaryLike, len: number, opts: crypto.ScryptOptions) => Promise<Buffer>;
+const pbkdf2 = promisify(crypto.pbkdf2);
 
 /** scrypt cost parameters (RFC 7914); N=2^15 costs ~50-100 ms per check. */
 export const SCRYPT_PARAMS = { N: 32768, r: 8, p: 1, keyLen: 32 } as const;
 
+/**
+ * PBKDF2-HMAC-SHA256 (RFC 8018) for the passwords this project generates.
+ * Those are 144 random bits (`newPassword`): no amount of key stretching
+ * adds to that, while a 32 MiB scrypt per login let a fleet reconnecting
+ * after a restart, or a flood of bogus CONNECTs, starve real devices (issue
+ * 8 finding 6). 1,000 iterations cost about a millisecond (Mosquitto's own
+ * password files use 101 of PBKDF2-SHA512). scrypt hashes in older files
+ * still verify.
+ */
+export const PBKDF2_PARAMS = { iterations: 1000, keyLen: 32, digest: 'sha256' } as const;
+
 /** One device credential as stored in the credentials file. Never holds the password. */
 export interface DeviceCredential {
   username: string;
-  /** `scrypt$N$r$p$<salt b64>$<hash b64>` */
+  /** `pbkdf2-sha256$<iterations>$<salt b64>$<key b64>` (generated passwords) or `scrypt$N$r$p$<salt b64>$<key b64>` */
   hash: string;
   /** MQTT topic filters this credential may publish to, e.g. `park/demo/b01/+/+`. */
   publish: string[];
@@ -30,9 +42,17 @@ export interface CredentialsFile {
   devices: DeviceCredential[];
 }
 
-/** Hashes a password with a fresh random salt. */
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * Hashes a password with a fresh random salt: PBKDF2 for a password made by
+ * {@link newPassword} (`generated`), scrypt for anything a person chose.
+ */
+export async function hashPassword(password: string, generated = false): Promise<string> {
   const salt = crypto.randomBytes(16);
+  if (generated) {
+    const { iterations, keyLen, digest } = PBKDF2_PARAMS;
+    const key = await pbkdf2(password, salt, iterations, keyLen, digest);
+    return `pbkdf2-sha256$${iterations}$${salt.toString('base64')}$${key.toString('base64')}`;
+  }
   const { N, r, p, keyLen } = SCRYPT_PARAMS;
   const key = await scrypt(password, salt, keyLen, { N, r, p, maxmem: 256 * N * r });
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
@@ -41,6 +61,14 @@ export async function hashPassword(password: string): Promise<string> {
 /** Checks a password against a stored hash in constant time. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parts = stored.split('$');
+  if (parts.length === 4 && parts[0] === 'pbkdf2-sha256') {
+    const iterations = Number(parts[1]);
+    const salt = Buffer.from(parts[2], 'base64');
+    const expected = Buffer.from(parts[3], 'base64');
+    if (!isPbkdf2Cost(iterations) || expected.length < MIN_KEY_BYTES || salt.length < MIN_SALT_BYTES) return false;
+    const key = await pbkdf2(password, salt, iterations, expected.length, 'sha256');
+    return crypto.timingSafeEqual(key, expected);
+  }
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [N, r, p] = parts.slice(1, 4).map(Number);
   // A damaged hash is a failed login, not a server error.
@@ -54,6 +82,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return crypto.timingSafeEqual(key, expected);
 }
 
+function isPbkdf2Cost(iterations: number): boolean {
+  return Number.isInteger(iterations) && iterations >= 1 && iterations <= 10_000_000;
+}
+
 function isScryptCost(N: number, r: number, p: number): boolean {
   return Number.isInteger(N) && N >= 2 && N <= 2 ** 20 && (N & (N - 1)) === 0 && Number.isInteger(r) && r >= 1 && r <= 32 && Number.isInteger(p) && p >= 1 && p <= 16;
 }
@@ -63,8 +95,8 @@ const MIN_KEY_BYTES = 16;
 const MIN_SALT_BYTES = 8;
 
 /** Is this a well-formed hash as hashPassword makes them? */
-export function isScryptHash(stored: string): boolean {
-  return scryptHashProblem(stored) === undefined;
+export function isPasswordHash(stored: string): boolean {
+  return passwordHashProblem(stored) === undefined;
 }
 
 /**
@@ -73,14 +105,21 @@ export function isScryptHash(stored: string): boolean {
  * and key long enough to mean something (a hash with an empty key accepts
  * every password, issue 8 finding 9).
  */
-export function scryptHashProblem(stored: string): string | undefined {
+export function passwordHashProblem(stored: string): string | undefined {
   const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return stored === '' ? 'is empty' : 'is not of the form scrypt$N$r$p$<salt>$<key>';
-  const [N, r, p] = parts.slice(1, 4).map(Number);
-  if (!isScryptCost(N, r, p)) return `has unusable cost parameters N=${parts[1]}, r=${parts[2]}, p=${parts[3]}`;
-  if (!/^[A-Za-z0-9+/]+=*$/.test(parts[4]) || !/^[A-Za-z0-9+/]+=*$/.test(parts[5])) return 'has a salt or key that is not base64';
-  const salt = Buffer.from(parts[4], 'base64').length;
-  const key = Buffer.from(parts[5], 'base64').length;
+  let saltB64: string;
+  let keyB64: string;
+  if (parts.length === 4 && parts[0] === 'pbkdf2-sha256') {
+    if (!isPbkdf2Cost(Number(parts[1]))) return `has an unusable iteration count ${parts[1]}`;
+    [saltB64, keyB64] = [parts[2], parts[3]];
+  } else if (parts.length === 6 && parts[0] === 'scrypt') {
+    const [N, r, p] = parts.slice(1, 4).map(Number);
+    if (!isScryptCost(N, r, p)) return `has unusable cost parameters N=${parts[1]}, r=${parts[2]}, p=${parts[3]}`;
+    [saltB64, keyB64] = [parts[4], parts[5]];
+  } else return stored === '' ? 'is empty' : 'is not of the form pbkdf2-sha256$<iterations>$<salt>$<key> or scrypt$N$r$p$<salt>$<key>';
+  if (!/^[A-Za-z0-9+/]+=*$/.test(saltB64) || !/^[A-Za-z0-9+/]+=*$/.test(keyB64)) return 'has a salt or key that is not base64';
+  const salt = Buffer.from(saltB64, 'base64').length;
+  const key = Buffer.from(keyB64, 'base64').length;
   if (key < MIN_KEY_BYTES) return `has a ${key}-byte key, which would accept almost any password (at least ${MIN_KEY_BYTES} bytes)`;
   if (salt < MIN_SALT_BYTES) return `has a ${salt}-byte salt (at least ${MIN_SALT_BYTES} bytes)`;
   return undefined;
@@ -126,9 +165,9 @@ export function readCredentialsFile(file: string, { mustExist }: { mustExist: bo
     }
     if (names.has(c.username)) throw where(`$.devices[${i}].username`, `duplicates "${c.username}"; remove one of them`);
     names.add(c.username);
-    if (typeof c.hash !== 'string') throw where(`$.devices[${i}].hash`, `must be an scrypt hash made by npm run credentials -- add${recreate(c.username)}`);
-    const problem = scryptHashProblem(c.hash);
-    if (problem) throw where(`$.devices[${i}].hash`, `must be an scrypt hash made by npm run credentials -- add: it ${problem}${recreate(c.username)}`);
+    if (typeof c.hash !== 'string') throw where(`$.devices[${i}].hash`, `must be a password hash made by npm run credentials -- add${recreate(c.username)}`);
+    const problem = passwordHashProblem(c.hash);
+    if (problem) throw where(`$.devices[${i}].hash`, `must be a password hash made by npm run credentials -- add: it ${problem}${recreate(c.username)}`);
     if (!Array.isArray(c.publish) || c.publish.length === 0) throw where(`$.devices[${i}].publish`, 'must list at least one topic filter, e.g. "park/demo/b01/#"');
     c.publish.forEach((f, j) => {
       if (typeof f !== 'string' || !isValidFilter(f)) throw where(`$.devices[${i}].publish[${j}]`, `"${excerptOf(f, 80)}" is not a valid MQTT topic filter`);
@@ -197,7 +236,7 @@ export class DeviceAuthenticator {
     const cred = this.byName.get(username);
     const pw = password.toString();
     if (cred && this.cost.cache?.matches(username, pw, cred.hash)) return this.identityOf(cred);
-    // Unknown users still pay one scrypt so that timing does not reveal which names exist.
+    // Unknown users still pay one check so that timing does not reveal which names exist.
     const check = () => verifyPassword(pw, cred?.hash ?? DUMMY_HASH);
     const ok = await (this.cost.queue ? this.cost.queue.run(check) : check());
     if (!ok || !cred) return undefined;
@@ -257,4 +296,4 @@ export class DeviceAuthenticator {
   }
 }
 
-const DUMMY_HASH = `scrypt$${SCRYPT_PARAMS.N}$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
+const DUMMY_HASH = `pbkdf2-sha256$${PBKDF2_PARAMS.iterations}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;

@@ -50,7 +50,7 @@ export class DevicesController {
     if (b.note !== undefined && (typeof b.note !== 'string' || b.note.length > 500)) throw badParam('note', 'a string of at most 500 characters');
     const file = this.config.deviceCredentialsFile;
     const password = newPassword();
-    const hash = await hashPassword(password);
+    const hash = await hashPassword(password, true);
     // Read after the (slow) hash, so that nothing written meanwhile is lost.
     const content = readCredentialsFile(file, { mustExist: false });
     if (content.devices.some((d) => d.username === b.username)) throw new ConflictException({ error: 'conflict', message: `device "${b.username}" exists; remove it first` });
