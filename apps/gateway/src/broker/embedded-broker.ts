@@ -28,6 +28,14 @@ import { BrokerStatus, TelemetryBroker } from './telemetry-broker';
  */
 export const MAX_PACKET_BYTES = 1024 * 1024;
 
+/** A connection with this many QoS 1 messages not yet durable is not read further until it has fewer. */
+export const MAX_UNACKED_PER_CLIENT = 20_000;
+
+/** PUBACK [MQTT-3.4]: fixed header 0x40, remaining length 2, the packet identifier. */
+function pubackPacket(messageId: number): Buffer {
+  return Buffer.from([0x40, 0x02, messageId >> 8, messageId & 0xff]);
+}
+
 export interface EmbeddedBrokerOptions {
   /** MQTT_HOST (contract §8). */
   host: string;
@@ -69,6 +77,9 @@ export class EmbeddedBroker implements TelemetryBroker {
   private readonly login: DeviceLogin;
   private readonly rate?: ConnectRateLimiter;
   private readonly qos2 = new Qos2Receipts();
+  /** QoS 1 messages of a connection taken but not yet acknowledged (durable). */
+  private readonly unacked = new WeakMap<Client, number>();
+  private readonly corked = new Set<Duplex>();
   private listening = false;
   boundPort?: number;
   tlsBoundPort?: number;
@@ -271,7 +282,12 @@ export class EmbeddedBroker implements TelemetryBroker {
         if (take === 'duplicate') return this.ingest.barrier((err) => done(err ?? null));
         if (take === 'full') return done(new Error('more than 1000 QoS 2 messages awaiting PUBREL'));
       }
-      // aedes sends the PUBACK (PUBREC) when `done` is called: only once the
+      if (packet.qos === 1 && typeof packet.messageId === 'number') {
+        // [MQTT-4.3.2] the QoS 1 obligation is ours now; aedes routes the message as QoS 0.
+        packet.qos = 0;
+        return this.publishAtLeastOnce(client, packet.messageId, topic, payload, ctx, done);
+      }
+      // aedes sends the PUBREC (QoS 2) when `done` is called: only once the
       // readings are in the write-ahead log (contract §8 durability). A
       // reading that could not be made durable closes the connection
       // unacknowledged; the device sends it again.
@@ -283,6 +299,50 @@ export class EmbeddedBroker implements TelemetryBroker {
     }
     // Not telemetry: acknowledged in its turn, after the messages before it [MQTT-4.6.0-2].
     this.ingest.barrier((err) => done(err ?? null));
+  }
+
+  /**
+   * A QoS 1 telemetry message. aedes would send the PUBACK when `done` is
+   * called, and read the connection's next packets only once every packet of
+   * the current read is done: waiting there for the log would allow one read
+   * per disk flush on a connection. So aedes takes the message as QoS 0 (no
+   * PUBACK of its own, nothing stored) and goes on reading at once, and the
+   * PUBACK is written here when the readings are in the write-ahead log
+   * (contract §8), in arrival order [MQTT-4.6.0-2]. A connection with more
+   * than MAX_UNACKED_PER_CLIENT messages not yet durable is not read until it
+   * has fewer: memory stays bounded whatever a device sends.
+   */
+  private publishAtLeastOnce(client: Client, messageId: number, topic: string, payload: Buffer, ctx: { clientId: string; username?: string }, done: (err?: Error | null) => void): void {
+    const c = client as Client & { conn: Duplex; pause(): void; resume(): void };
+    const unacked = (this.unacked.get(client) ?? 0) + 1;
+    this.unacked.set(client, unacked);
+    if (unacked === MAX_UNACKED_PER_CLIENT) c.pause();
+    this.ingest.handle(topic, payload, ctx, (err) => {
+      const left = (this.unacked.get(client) ?? 1) - 1;
+      this.unacked.set(client, left);
+      if (client.closed) return; // the device sends it again on its next connection
+      if (err) {
+        c.conn.destroy(err);
+        return;
+      }
+      this.corkUntilNextTick(c.conn);
+      c.conn.write(pubackPacket(messageId));
+      if (left === MAX_UNACKED_PER_CLIENT - 1) c.resume();
+    });
+    done(null);
+  }
+
+  /** The PUBACKs of one group commit leave in one write per connection. */
+  private corkUntilNextTick(conn: Duplex): void {
+    if (this.corked.has(conn)) return;
+    this.corked.add(conn);
+    conn.cork();
+    if (this.corked.size === 1) {
+      process.nextTick(() => {
+        for (const k of this.corked) k.uncork();
+        this.corked.clear();
+      });
+    }
   }
 
   private onSubscribe(client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {
