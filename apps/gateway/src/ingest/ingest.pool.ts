@@ -4,6 +4,7 @@ import { ParkModel, PayloadLimits } from '@park/telemetry';
 import { REPO_ROOT } from '../config/gateway-config';
 import { Logger } from '../observability/logger';
 import { ProcessedMessage } from './message.processor';
+import { decodeResults, encodeBatch, WorkerResult } from './worker.codec';
 
 /** What a worker is started with. */
 export interface WorkerInit {
@@ -11,18 +12,6 @@ export interface WorkerInit {
   limits: PayloadLimits;
 }
 
-/** Messages handed to a worker, as parallel arrays. */
-export interface WorkerBatch {
-  id: number;
-  topics: string[];
-  payloads: Uint8Array[];
-  nowMs: number[];
-}
-
-export interface WorkerResult {
-  id: number;
-  results: ProcessedMessage[];
-}
 
 interface Slot {
   worker: Worker;
@@ -63,8 +52,8 @@ export class IngestPool {
       // Busy workers keep the process alive; idle ones do not hold up an exit.
       if (slot.inFlight.size === 0) slot.worker.ref();
       slot.inFlight.set(id, { resolve, reject });
-      const batch: WorkerBatch = { id, topics, payloads, nowMs };
-      slot.worker.postMessage(batch);
+      const { batch, transfer } = encodeBatch(id, topics, payloads, nowMs);
+      slot.worker.postMessage(batch, transfer);
     });
   }
 
@@ -93,7 +82,7 @@ export class IngestPool {
       if (!p) return;
       slot.inFlight.delete(r.id);
       if (slot.inFlight.size === 0) worker.unref();
-      p.resolve(r.results);
+      p.resolve(decodeResults(r));
     });
     const fail = (why: string) => {
       const lost = [...slot.inFlight.values()];

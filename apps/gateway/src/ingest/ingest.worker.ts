@@ -6,8 +6,9 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { indexPark } from '@park/telemetry';
+import { WorkerInit } from './ingest.pool';
 import { MessageProcessor, ProcessedMessage, refuse } from './message.processor';
-import { WorkerBatch, WorkerInit, WorkerResult } from './ingest.pool';
+import { encodeResults, payloadOf, WorkerBatch } from './worker.codec';
 
 if (!isMainThread && parentPort) {
   const init = workerData as WorkerInit;
@@ -16,14 +17,15 @@ if (!isMainThread && parentPort) {
   port.on('message', (batch: WorkerBatch) => {
     const results = new Array<ProcessedMessage>(batch.topics.length);
     for (let i = 0; i < batch.topics.length; i++) {
+      const payload = payloadOf(batch, i);
       try {
-        results[i] = processor.process(batch.topics[i], batch.payloads[i], batch.nowMs[i]);
+        results[i] = processor.process(batch.topics[i], payload, batch.nowMs[i]);
       } catch (e) {
         // process() never throws by design; should it, this message alone is refused.
-        results[i] = refuse('bad_json', `payload could not be processed: ${(e as Error).message}`.slice(0, 200), batch.topics[i], batch.payloads[i]);
+        results[i] = refuse('bad_json', `payload could not be processed: ${(e as Error).message}`.slice(0, 200), batch.topics[i], payload);
       }
     }
-    const result: WorkerResult = { id: batch.id, results };
-    port.postMessage(result);
+    const { result, transfer } = encodeResults(batch.id, results);
+    port.postMessage(result, transfer);
   });
 }
