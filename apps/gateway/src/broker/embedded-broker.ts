@@ -80,6 +80,8 @@ export class EmbeddedBroker implements TelemetryBroker {
   /** QoS 1 messages of a connection taken but not yet acknowledged (durable). */
   private readonly unacked = new WeakMap<Client, number>();
   private readonly corked = new Set<Duplex>();
+  /** Has any client subscribed to a filter that reaches telemetry (possible only with MQTT_AUTH=off)? */
+  private telemetrySubscribed = false;
   private listening = false;
   boundPort?: number;
   tlsBoundPort?: number;
@@ -133,6 +135,7 @@ export class EmbeddedBroker implements TelemetryBroker {
     this.aedes.on('clientError', (client, err) => this.log.debug({ clientId: id(client), err: untrustedText(err.message, 300) }, 'MQTT client error'));
     this.aedes.on('connectionError', (client, err) => this.log.debug({ clientId: id(client), err: untrustedText(err.message, 300) }, 'MQTT connection error'));
     this.trackQos2Releases();
+    this.routeTelemetry(this.aedes);
 
     // noDelay: PUBACKs go out when the log has the readings, a few at a time;
     // Nagle would hold each small write for the device's delayed TCP ACK
@@ -350,7 +353,28 @@ export class EmbeddedBroker implements TelemetryBroker {
       this.log.warn({ clientId: untrustedText(client.id), filter: untrustedText(sub.topic) }, 'MQTT subscription refused: devices may not subscribe to park/ or $SYS topics');
       return done(null, null); // SUBACK 0x80 for this filter; the connection stays
     }
+    // With MQTT_AUTH=off a client may subscribe to telemetry: from then on
+    // telemetry is routed to subscribers like any message (see routeTelemetry).
+    if (reachesProtectedTopics(sub.topic)) this.telemetrySubscribed = true;
     done(null, sub);
+  }
+
+  /**
+   * aedes routes every message it takes to matching subscriptions (a topic
+   * trie lookup and a packet copy per message). Nobody can subscribe to
+   * telemetry while devices authenticate, so telemetry skips that step; once
+   * some client has subscribed to it (MQTT_AUTH=off), it is routed as usual.
+   */
+  private routeTelemetry(aedes: Aedes): void {
+    const publish = aedes.publish.bind(aedes) as unknown as (packet: PublishPacket, client: Client | null, done?: (err?: Error) => void) => void;
+    (aedes as unknown as { publish: typeof publish }).publish = (packet, client, done) => {
+      const topic = packet.topic;
+      if (!this.telemetrySubscribed && typeof client !== 'function' && (topic === TOPIC_ROOT || topic.startsWith(`${TOPIC_ROOT}/`))) {
+        done?.();
+        return;
+      }
+      publish(packet, client, done);
+    };
   }
 }
 
