@@ -20,10 +20,18 @@ import { UpgradeRouter } from './upgrade.router';
 export class CoreModule {
   static forRoot(config: GatewayConfig, log: Logger, clock: Clock = systemClock, tls?: TlsMaterial): DynamicModule {
     const bus = new EventBus<GatewayEvents>((type, err) => log.error({ event: type, err: (err as Error)?.stack ?? String(err) }, 'a bus subscriber failed; the others still got the event'));
+    const metrics = new GatewayMetrics();
+    // Where the memory goes (docs/benchmarks.md, memory): the process, V8's
+    // heap, and what lives outside it (Buffers, ArrayBuffers).
+    const memory = (k: keyof NodeJS.MemoryUsage) => () => process.memoryUsage()[k];
+    metrics.gauges.process_resident_memory_bytes = { help: 'Resident set size of the gateway process (all threads).', read: memory('rss') };
+    metrics.gauges.gateway_heap_used_bytes = { help: 'V8 heap in use by live and not yet collected objects, main thread.', read: memory('heapUsed') };
+    metrics.gauges.gateway_heap_total_bytes = { help: 'V8 heap reserved by the main thread.', read: memory('heapTotal') };
+    metrics.gauges.gateway_external_memory_bytes = { help: 'Memory of Buffers and ArrayBuffers outside the V8 heap, main thread.', read: memory('external') };
     const providers = [
       { provide: CONFIG, useValue: config },
       { provide: LOGGER, useValue: log },
-      { provide: METRICS, useValue: new GatewayMetrics() },
+      { provide: METRICS, useValue: metrics },
       { provide: CLOCK, useValue: clock },
       { provide: BUS, useValue: bus },
       { provide: UPGRADE_ROUTER, useValue: new UpgradeRouter() },
