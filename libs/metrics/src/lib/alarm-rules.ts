@@ -122,10 +122,15 @@ export type AlarmState = ReadonlyMap<string, Alarm>;
 
 export const NO_ALARMS: AlarmState = new Map();
 
+/** The key of an alarm in an {@link AlarmState}: one alarm per building and rule. */
+export function alarmKey(a: Pick<Alarm, 'building' | 'rule'>): string {
+  return `${a.building}/${a.rule}`;
+}
+
 /** A state from a list of active (raised) alarms, e.g. read back from storage after a restart. */
 export function alarmStateOf(active: Iterable<Alarm>): AlarmState {
   const m = new Map<string, Alarm>();
-  for (const a of active) if (a.state === 'raised') m.set(`${a.building}/${a.rule}`, a);
+  for (const a of active) if (a.state === 'raised') m.set(alarmKey(a), a);
   return m;
 }
 
@@ -177,7 +182,7 @@ export function evaluateAlarms(index: ParkIndex, state: AlarmState, vitals: Park
       const t = ruleThresholds(rule, building);
       const value = ruleValue(rule, v);
       if (!t || value === undefined) continue;
-      const key = `${building.id}/${rule}`;
+      const key = alarmKey({ building: building.id, rule });
       const active = next.get(key);
       const severity = severityOf(value, t);
       if (active?.severity === severity) continue;

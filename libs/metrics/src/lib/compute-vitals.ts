@@ -1,6 +1,6 @@
 import { ParkIndex, Reading } from '@park/telemetry';
 import { activeAlarmsOf, alarmStateOf, applyStatus, evaluateAlarms, NO_ALARMS } from './alarm-rules';
-import { spreadSeries } from './energy';
+import { ImplausibleStep, spreadSeries } from './energy';
 import { silenceLimitMs } from './occupancy';
 import { parkLayout, slotOf } from './park-layout';
 import { Sample, sampleOf, SAMPLE_FIELDS, Series } from './reading-series';
@@ -22,6 +22,11 @@ export interface ComputedVitals {
   alarms: Alarm[];
   /** Alarms still active after the last window. */
   active: Alarm[];
+  /**
+   * Register steps that count 0 because they are implausible (contract §8),
+   * of the intervals that reach into the range, in sensor then time order.
+   */
+  implausible: Array<{ building: string; sensor: string; step: ImplausibleStep }>;
 }
 
 /**
@@ -70,14 +75,25 @@ export function computeVitalsDetailed(
   }
   const series = samples.map(toSeries);
   const windows = windowsInRange(range, windowMs);
-  if (windows.length === 0) return { vitals: [], alarms: [], active: activeAlarmsOf(alarmStateOf(opts.activeAlarms ?? [])) };
+  if (windows.length === 0) return { vitals: [], alarms: [], active: activeAlarmsOf(alarmStateOf(opts.activeAlarms ?? [])), implausible: [] };
 
   const shares = windows.map(() => new Float64Array(layout.sensors.length));
+  const implausible: ComputedVitals['implausible'] = [];
+  const fromMs = windows[0].startMs;
+  const toMs = windows[windows.length - 1].endMs;
   for (const slot of layout.sensors) {
-    if (!slot.rule) continue;
-    spreadSeries(slot.rule, series[slot.index], windows[0].startMs, windowMs, windows.length, (k, v) => {
+    const rule = slot.rule;
+    if (!rule) continue;
+    spreadSeries(rule, series[slot.index], fromMs, windowMs, windows.length, (k, v) => {
       shares[k][slot.index] += v;
     });
+    let prev: Sample | undefined;
+    for (const s of series[slot.index]) {
+      if (!rule.inChain(s)) continue;
+      const step = prev && s.tsMs > fromMs && prev.tsMs < toMs ? rule.implausible(prev, s) : undefined;
+      if (step) implausible.push({ building: slot.building, sensor: slot.model.id, step });
+      prev = s;
+    }
   }
 
   const snapshot = windowSnapshotter(layout, series);
@@ -90,7 +106,7 @@ export function computeVitalsDetailed(
     alarms.push(...step.transitions);
     return applyStatus(v, state);
   });
-  return { vitals, alarms, active: activeAlarmsOf(state) };
+  return { vitals, alarms, active: activeAlarmsOf(state), implausible };
 }
 
 /** {@link computeVitalsDetailed}, the vital signs only. */
