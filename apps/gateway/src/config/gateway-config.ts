@@ -78,7 +78,12 @@ export interface GatewayConfig {
   wal: { dir: string; maxBytes: number; segmentBytes: number; cacheBytes: number; legacySpoolDir: string; fsync: boolean };
   parkModelFiles: string[];
   payloadLimits: PayloadLimits;
-  vitals: { windowMs: number; allowedLatenessMs: number };
+  /**
+   * Derivation (contract §6, §8): window length, allowed lateness, and how
+   * long nothing may arrive from a park before the clock alone closes its
+   * windows (a silent park).
+   */
+  vitals: { windowMs: number; allowedLatenessMs: number; idleMs: number };
   /** Trends (contract §8): how often forecasts are refitted, and how many days of history they learn from. */
   trends: { refitMs: number; historyDays: number };
   viewerDir: string;
@@ -281,6 +286,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     vitals: {
       windowMs: int(env, 'VITALS_WINDOW_MS', 60_000, 1000, 3_600_000),
       allowedLatenessMs: int(env, 'VITALS_LATENESS_MS', 30_000, 0, 3_600_000),
+      idleMs: int(env, 'VITALS_IDLE_MS', 60_000, 0, 3_600_000),
     },
     trends: {
       refitMs: int(env, 'TRENDS_REFIT_MS', 3_600_000, 1000, 86_400_000),

@@ -10,6 +10,7 @@ import { GatewayMetrics } from '../observability/gateway-metrics';
 import { ParkRegistry } from '../park/park-registry';
 import { NOW_MAX_INTERVAL_MS, TICK_MS, VitalsService } from './vitals.service';
 import { MemorySink } from '../testing/memory.sink';
+import { SOLE_OWNER } from '../cluster/park-ownership';
 import { testBus } from '../testing/test-bus';
 
 const WINDOW_MS = 10_000;
@@ -39,7 +40,7 @@ const fieldOf = (line: string, key: string): number => Number(new RegExp(`[ ,]${
  * The service on a manual clock, with what it publishes on the bus recorded
  * as the live stream would send it (closed windows, alarms, `now`).
  */
-function setup(answer?: (q: string) => InfluxSeries[] | Error) {
+function setup(answer?: (q: string) => InfluxSeries[] | Error, { idleMs = 0, env = {} }: { idleMs?: number; env?: Record<string, string> } = {}) {
   const clock = new ManualClock(T0 + 500);
   const registry = new ParkRegistry([indexPark(testPark())]);
   const bus = testBus();
@@ -48,8 +49,9 @@ function setup(answer?: (q: string) => InfluxSeries[] | Error) {
   const metrics = new GatewayMetrics();
   const logs: Array<{ level: number; msg: string }> = [];
   const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, cb) => (logs.push(JSON.parse(chunk.toString())), cb()) }));
-  const config = loadConfig({ VITALS_WINDOW_MS: String(WINDOW_MS), VITALS_LATENESS_MS: String(LATENESS_MS) });
-  const svc = new VitalsService(registry, bus, sink, influx, metrics, log, config, clock);
+  // Idle 0: the clock alone moves the watermark (never past itself), so windows close on it whether readings come or not.
+  const config = loadConfig({ VITALS_WINDOW_MS: String(WINDOW_MS), VITALS_LATENESS_MS: String(LATENESS_MS), VITALS_IDLE_MS: String(idleMs), ...env });
+  const svc = new VitalsService(registry, bus, sink, influx, metrics, log, config, clock, SOLE_OWNER);
   const sent: Array<{ parkId: string; msg: LiveMessage; atMs: number }> = [];
   const record = (parkId: string, msg: LiveMessage) => sent.push({ parkId, msg, atMs: clock.now() });
   bus.subscribe('vitals', ({ vitals, revision }) => revision || record(vitals.parkId, { type: 'vitals', ...vitals }));
@@ -61,7 +63,14 @@ function setup(answer?: (q: string) => InfluxSeries[] | Error) {
   const of = <T extends LiveMessage['type']>(type: T) => sent.filter((s) => s.msg.type === type).map((s) => ({ ...s, msg: s.msg as Extract<LiveMessage, { type: T }> }));
   /** What a live client's snapshot is made of (live.hub.ts builds the message). */
   const snapshot = () => ({ now: svc.now('tp', clock.now()), vitals: svc.latest('tp') ?? null, alarms: svc.activeAlarms('tp') });
-  return { clock, bus, sink, influx, metrics, logs, svc, sent, advanceTo, of, readings, snapshot };
+  /** Moves the clock in small steps, letting the fake I/O (promises) of background work run in between. */
+  const drive = async (ms: number, stepMs = 50) => {
+    for (let done = 0; done < ms; done += stepMs) {
+      clock.advance(stepMs);
+      for (let i = 0; i < 30; i++) await Promise.resolve();
+    }
+  };
+  return { clock, registry, bus, sink, influx, metrics, logs, svc, sent, advanceTo, drive, of, readings, snapshot };
 }
 
 describe('VitalsService: catch-up of the windows missed while the gateway was down', () => {
@@ -80,15 +89,16 @@ describe('VitalsService: catch-up of the windows missed while the gateway was do
       return [];
     });
     await t.svc.start();
-    // Let the background catch-up finish (fake I/O resolves in microtasks).
-    for (let i = 0; i < 50; i++) await Promise.resolve();
-    const parkLines = t.sink.lines.filter((l) => l.startsWith('vitals,park=tp,scope=park,'));
+    // The gap goes to the late-windows deriver, which takes it up a second later.
+    await t.drive(2_000);
+    // (The live engine's first window, [T0 − 10 s, T0), closed meanwhile.)
+    const parkLines = t.sink.lines.filter((l) => l.startsWith('vitals,park=tp,scope=park,') && Number(l.split(' ').pop()) < T0 - WINDOW_MS);
     const starts = parkLines.map((l) => Number(l.split(' ').pop()));
     expect(starts).toEqual([T0 - 5 * WINDOW_MS, T0 - 4 * WINDOW_MS, T0 - 3 * WINDOW_MS, T0 - 2 * WINDOW_MS]);
     // 360 kW over 10 s = 1 kWh per window.
     for (const l of parkLines) expect(fieldOf(l, 'energy_kwh')).toBeCloseTo(1, 9);
-    expect(t.logs.some((l) => /missed while the gateway was down/.test(l.msg))).toBe(true);
-    t.svc.stop();
+    expect(t.logs.some((l) => /missed while no gateway derived the park/.test(l.msg))).toBe(true);
+    await t.svc.stop();
   });
 
   it('does nothing on a database without vitals', async () => {
@@ -297,5 +307,40 @@ describe('VitalsService: readings', () => {
     t.readings([e('b1', 'm1', T0 + 12_500, { powerKw: 5 })]);
     expect(t.snapshot()).toMatchObject({ now: { buildings: { b1: { grid_kw: 0 } } } });
     expect(t.of('now')).toHaveLength(nowCount);
+  });
+});
+
+describe('VitalsService: contract §8', () => {
+  it('a gateway that starts before its devices closes no window (and raises no offline) until they report or the park stays silent for VITALS_IDLE_MS', async () => {
+    const t = setup(undefined, { idleMs: 60_000 });
+    await t.svc.start();
+    t.advanceTo(T0 + 30_000);
+    expect(t.of('vitals')).toEqual([]);
+    // Devices appear 30 s in: their readings close the windows from then on, with them in.
+    for (let ts = T0 + 30_000; ts <= T0 + 60_000; ts += 1_000) {
+      t.advanceTo(ts);
+      t.readings([e('b1', 'm1', ts, { powerKw: 100 }), e('b1', 'pv1', ts, { powerKw: 0 }), e('b2', 'm1', ts, { powerKw: 50 })]);
+    }
+    expect(t.of('vitals').map((m) => m.msg.window.startMs)).toEqual([T0 - WINDOW_MS, T0, T0 + WINDOW_MS, T0 + 2 * WINDOW_MS, T0 + 3 * WINDOW_MS, T0 + 4 * WINDOW_MS]);
+    await t.svc.stop();
+  });
+
+  it('counts an implausible register step once and lists its sensor', async () => {
+    const t = setup();
+    await t.svc.start();
+    t.advanceTo(T0 + 1_000);
+    t.readings([e('b1', 'm1', T0 + 1_000, { energyKwh: 1000 })]);
+    t.readings([e('b1', 'm1', T0 + 2_000, { energyKwh: 1.7e308 })]);
+    t.readings([e('b1', 'm1', T0 + 3_000, { energyKwh: 1000.2 })]);
+    t.advanceTo(T0 + 2 * WINDOW_MS + LATENESS_MS);
+    // Into the glitch and out of it (a "reset" to the true value, far more than 1000 kWh in a second).
+    expect(t.metrics.implausibleReadings).toBe(2);
+    expect(t.registry.implausibleSensors()).toEqual([
+      { park: 'tp', building: 'b1', sensor: 'm1', field: 'energy_kwh', steps: 2, last: { t: new Date(T0 + 3_000).toISOString(), increase: 1000.2, limit: 1000 / 3600 } },
+    ]);
+    const lines = t.sink.lines.filter((l) => l.startsWith('vitals,building=b1'));
+    for (const l of lines) expect(l).not.toMatch(/e\+30|Infinity|NaN/);
+    expect(t.logs.filter((l) => /implausible register step/.test(l.msg))).toHaveLength(2);
+    await t.svc.stop();
   });
 });

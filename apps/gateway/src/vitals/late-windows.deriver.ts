@@ -1,0 +1,265 @@
+import { Alarm, ImplausibleStep, lateAlarms, ParkVitals, silenceLimitMs, windowStartMs } from '@park/metrics';
+import { ParkIndex } from '@park/telemetry';
+import { Clock, sleep, TimerHandle } from '../core/clock';
+import { alarmLine } from '../influx/line-protocol';
+import { InfluxQuery } from '../influx/influx.ports';
+import { GatewayMetrics } from '../observability/gateway-metrics';
+import { Logger } from '../observability/logger';
+import { PointSink } from '../sink/point-sink';
+import { DirtySpans, DirtyWork, WindowSpan } from './dirty-spans';
+import { queryActiveAlarms, queryAlarmTransitions, queryChainNeighbours } from './stored-readings';
+import { deriveRange } from './vitals-recompute';
+
+/** How the deriver paces itself. */
+export interface LateWindowsOptions {
+  windowMs: number;
+  /** Work waits this long after the first dirty span, so that a burst is coalesced (ms). */
+  settleMs: number;
+  /** Parks re-derived at the same time, at most. */
+  maxConcurrent: number;
+  /** Chunk length: the longest the event loop is held by one derivation step is about one chunk's computation. */
+  chunkMs: number;
+  /** How far back (and ahead) a late reading's register neighbours are looked for; as the recompute's context (1 h). */
+  neighbourLookMs: number;
+  /** Oldest window re-derived, relative to the frontier: the acceptance horizon (contract §3: 7 days). */
+  horizonMs: number;
+  /** Delay before a failed re-derivation is tried again (ms). */
+  retryMs: number;
+}
+
+export const DEFAULT_LATE_WINDOWS_OPTIONS: Omit<LateWindowsOptions, 'windowMs'> = {
+  settleMs: 1000,
+  maxConcurrent: 2,
+  chunkMs: 2 * 3_600_000,
+  neighbourLookMs: 3_600_000,
+  horizonMs: 7 * 86_400_000,
+  retryMs: 5000,
+};
+
+/** What the deriver needs from the live derivation of the parks (the vitals service). */
+export interface LateWindowsHost {
+  /**
+   * Start of the first window the park's live engine has not closed, or
+   * undefined when this gateway does not derive the park (the work is then
+   * dropped: its owner derives it).
+   */
+  frontierMs(parkId: string): number | undefined;
+  /** Hands an alarm found late and still holding to the live engine; false when it does not take it. */
+  adoptAlarm(parkId: string, alarm: Alarm): boolean;
+  /** A window derived again and written. */
+  rederived(vitals: ParkVitals): void;
+  /** An alarm transition found late and written. */
+  lateAlarm(alarm: Alarm): void;
+  /** An implausible register step found in re-derived windows (contract §8). */
+  implausible(parkId: string, building: string, sensor: string, step: ImplausibleStep): void;
+}
+
+interface ParkWork {
+  park: ParkIndex;
+  dirty: DirtySpans;
+  /** Clock time of the first span gathered since the last run; undefined when clean. */
+  dirtySinceMs?: number;
+  notBeforeMs: number;
+  running: boolean;
+}
+
+/**
+ * Contract §8, late readings: closed windows that readings arrived for (up
+ * to the 7-day acceptance horizon), windows of a gap, and windows a live
+ * revision would have to correct after late readings, are derived again from
+ * the readings stored in InfluxDB, without any command, so that their
+ * `vitals` points equal a recompute of the stored readings.
+ *
+ * Batched and bounded: per park, what arrives is gathered as a few merged
+ * spans ({@link DirtySpans}) and taken at once `settleMs` after the first;
+ * at most `maxConcurrent` parks are derived at a time, one run per park,
+ * chunk by chunk, the event loop free between chunks, so live windows keep
+ * closing. Before deriving, the sink is flushed: the late readings are then
+ * queryable.
+ *
+ * Alarm transitions found in re-derived windows that storage does not hold
+ * yet (see `lateAlarms` in libs/metrics) are written and pushed with their
+ * window time and `late: true`; one still holding at the frontier is handed
+ * to the live engine (which clears it when the condition ends), or dropped
+ * when the live engine has an alarm of that rule: no duplicate of what the
+ * live path raised.
+ */
+export class LateWindowsDeriver {
+  private readonly parks = new Map<string, ParkWork>();
+  private timer?: TimerHandle;
+  private running = 0;
+  private readonly idle: Array<() => void> = [];
+
+  constructor(
+    private readonly influx: InfluxQuery,
+    private readonly sink: PointSink,
+    private readonly host: LateWindowsHost,
+    private readonly metrics: GatewayMetrics,
+    private readonly log: Logger,
+    private readonly clock: Clock,
+    private readonly opts: LateWindowsOptions,
+  ) {}
+
+  start(): void {
+    this.timer = this.clock.setInterval(() => this.pump(), Math.max(50, Math.min(500, this.opts.settleMs)));
+  }
+
+  stop(): void {
+    this.clock.clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** A reading that arrived after its window closed. */
+  noteLateReading(park: ParkIndex, building: string, sensor: string, tsMs: number): void {
+    const w = this.work(park);
+    w.dirty.addReading(`${building}/${sensor}`, tsMs);
+    w.dirtySinceMs ??= this.clock.now();
+  }
+
+  /** Windows `[fromMs, toMs)` to derive again as they are (a gap, a revision after late readings). */
+  markWindows(park: ParkIndex, fromMs: number, toMs: number): void {
+    if (toMs <= fromMs) return;
+    const w = this.work(park);
+    w.dirty.addWindows(fromMs, toMs);
+    w.dirtySinceMs ??= this.clock.now();
+  }
+
+  /** Drops what was gathered for a park (this gateway no longer derives it). */
+  forget(parkId: string): void {
+    const w = this.parks.get(parkId);
+    if (!w) return;
+    w.dirty.take();
+    w.dirtySinceMs = undefined;
+  }
+
+  /** Whether nothing is gathered or running. */
+  get isIdle(): boolean {
+    return this.running === 0 && [...this.parks.values()].every((w) => w.dirty.isEmpty);
+  }
+
+  /** Resolves once nothing is gathered or running (for shutdown and tests). */
+  whenIdle(): Promise<void> {
+    return this.isIdle ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private work(park: ParkIndex): ParkWork {
+    let w = this.parks.get(park.model.id);
+    if (!w) {
+      w = { park, dirty: new DirtySpans(this.opts.windowMs * 60), notBeforeMs: 0, running: false };
+      this.parks.set(park.model.id, w);
+    }
+    return w;
+  }
+
+  /** Starts the runs that are due, within the concurrency bound. */
+  pump(): void {
+    const nowMs = this.clock.now();
+    for (const w of this.parks.values()) {
+      if (this.running >= this.opts.maxConcurrent) break;
+      if (w.running || w.dirtySinceMs === undefined || nowMs - w.dirtySinceMs < this.opts.settleMs || nowMs < w.notBeforeMs) continue;
+      const work = w.dirty.take();
+      w.dirtySinceMs = undefined;
+      w.running = true;
+      this.running++;
+      void this.run(w, work).finally(() => {
+        w.running = false;
+        this.running--;
+        if (this.isIdle) for (const resolve of this.idle.splice(0)) resolve();
+      });
+    }
+  }
+
+  private async run(w: ParkWork, work: DirtyWork): Promise<void> {
+    const parkId = w.park.model.id;
+    try {
+      // The late readings (and the live points before them) must be in InfluxDB before it is asked.
+      await this.sink.flush();
+      const frontierMs = this.host.frontierMs(parkId);
+      if (frontierMs === undefined) return;
+      const ranges = await this.rangesOf(w.park, work, frontierMs);
+      for (const r of ranges) await this.derive(w.park, r, frontierMs);
+    } catch (e) {
+      this.log.warn({ park: parkId, err: (e as Error).message }, `could not derive late windows again; trying again in ${this.opts.retryMs / 1000} s`);
+      w.dirty.restore(work);
+      w.dirtySinceMs ??= this.clock.now();
+      w.notBeforeMs = this.clock.now() + this.opts.retryMs;
+    }
+  }
+
+  /**
+   * The windows to derive: each span of late readings widened to the
+   * windows their intervals reach (back to each sensor's previous register
+   * reading, on to its next one) and those whose held values they change
+   * (the silence limit on); merged with the window spans; clamped below the
+   * frontier (the live engine's windows) and to the acceptance horizon.
+   */
+  private async rangesOf(park: ParkIndex, work: DirtyWork, frontierMs: number): Promise<WindowSpan[]> {
+    const windowMs = this.opts.windowMs;
+    const limitOf = new Map<string, number>();
+    for (const b of park.model.buildings) for (const s of b.sensors) limitOf.set(`${b.id}/${s.id}`, silenceLimitMs(s));
+    const spans: WindowSpan[] = [...work.windows];
+    for (const r of work.readings) {
+      const neighbours = await queryChainNeighbours(this.influx, park, r.fromMs, r.toMs, this.opts.neighbourLookMs);
+      let fromMs = windowStartMs(r.fromMs, windowMs);
+      let toMs = windowStartMs(r.toMs, windowMs) + windowMs;
+      for (const sensor of r.sensors) {
+        const n = neighbours.get(sensor);
+        if (n?.beforeMs !== undefined) fromMs = Math.min(fromMs, windowStartMs(n.beforeMs, windowMs));
+        if (n?.afterMs !== undefined) toMs = Math.max(toMs, windowStartMs(n.afterMs, windowMs) + windowMs);
+        toMs = Math.max(toMs, windowStartMs(r.toMs + (limitOf.get(sensor) ?? 0), windowMs) + windowMs);
+      }
+      spans.push({ fromMs, toMs });
+    }
+    const oldestMs = windowStartMs(frontierMs - this.opts.horizonMs, windowMs);
+    const merged: WindowSpan[] = [];
+    for (const s of spans.sort((a, b) => a.fromMs - b.fromMs)) {
+      const span = { fromMs: Math.max(windowStartMs(s.fromMs, windowMs), oldestMs), toMs: Math.min(s.toMs, frontierMs) };
+      if (span.toMs <= span.fromMs) continue;
+      const last = merged[merged.length - 1];
+      if (last && span.fromMs <= last.toMs) last.toMs = Math.max(last.toMs, span.toMs);
+      else merged.push(span);
+    }
+    return merged;
+  }
+
+  /** Derives one range again, writes it, and reconciles its alarms with those stored. */
+  private async derive(park: ParkIndex, range: WindowSpan, frontierMs: number): Promise<void> {
+    const parkId = park.model.id;
+    const windowMs = this.opts.windowMs;
+    const initial = await queryActiveAlarms(this.influx, park, range.fromMs + 1);
+    const stored = await queryAlarmTransitions(this.influx, park, range.fromMs, frontierMs);
+    const write = (lines: string[]) => this.sink.write(lines);
+    const onChunk = async (_c: unknown, res: { vitals: ParkVitals[]; implausible: Array<{ building: string; sensor: string; step: ImplausibleStep }> }) => {
+      this.metrics.rederivedWindows += res.vitals.length;
+      for (const v of res.vitals) this.host.rederived(v);
+      for (const x of res.implausible) this.host.implausible(parkId, x.building, x.sensor, x.step);
+      // Let live windows close between chunks.
+      await sleep(this.clock, 0);
+    };
+    let toMs = range.toMs;
+    let res = await deriveRange(this.influx, park, range, windowMs, write, { chunkMs: this.opts.chunkMs, activeAlarms: initial, onChunk });
+    const transitions = [...res.alarms];
+    let late = lateAlarms(initial, stored, transitions);
+    // An alarm found late that still holds at the range end: follow it over
+    // the stored windows after the range (their status changes with it) until
+    // it ends or the live engine's frontier is reached.
+    while (late.open.length > 0 && toMs < frontierMs) {
+      const next = { fromMs: toMs, toMs: Math.min(frontierMs, toMs + this.opts.chunkMs) };
+      res = await deriveRange(this.influx, park, next, windowMs, write, { chunkMs: this.opts.chunkMs, activeAlarms: res.active, onChunk });
+      transitions.push(...res.alarms);
+      toMs = next.toMs;
+      late = lateAlarms(initial, stored, transitions);
+    }
+    const taken = late.open.filter((a) => toMs >= frontierMs && this.host.adoptAlarm(parkId, a));
+    for (const a of [...late.closed, ...taken].sort((x, y) => x.tsMs - y.tsMs)) {
+      const line = alarmLine(a);
+      if (line) this.sink.write([line]);
+      this.metrics.lateAlarms++;
+      this.host.lateAlarm(a);
+    }
+    this.log.info(
+      { park: parkId, from: new Date(range.fromMs).toISOString(), to: new Date(toMs).toISOString(), windows: (toMs - windowStartMs(range.fromMs, windowMs)) / windowMs, lateAlarms: late.closed.length + taken.length },
+      'derived closed windows again from the stored readings (late readings or a gap)',
+    );
+  }
+}
