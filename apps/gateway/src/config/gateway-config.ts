@@ -211,6 +211,16 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+function vitalsConfig(env: Env): GatewayConfig['vitals'] {
+  const allowedLatenessMs = int(env, 'VITALS_LATENESS_MS', 30_000, 0, 3_600_000);
+  return {
+    windowMs: int(env, 'VITALS_WINDOW_MS', 60_000, 1000, 3_600_000),
+    allowedLatenessMs,
+    // Default: as long as the allowed lateness (a park silent for longer gets its windows closed by the clock).
+    idleMs: int(env, 'VITALS_IDLE_MS', allowedLatenessMs, 0, 3_600_000),
+  };
+}
+
 /**
  * Reads the gateway's configuration from the environment (contract §1 plus
  * the tuning knobs documented in docs/configuration.md). Throws ConfigError
@@ -283,11 +293,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxFutureMs: int(env, 'MAX_FUTURE_S', DEFAULT_PAYLOAD_LIMITS.maxFutureMs / 1000, 0, 365 * 86400) * 1000,
       maxAgeMs: int(env, 'MAX_AGE_S', DEFAULT_PAYLOAD_LIMITS.maxAgeMs / 1000, 1, 10 * 365 * 86400) * 1000,
     },
-    vitals: {
-      windowMs: int(env, 'VITALS_WINDOW_MS', 60_000, 1000, 3_600_000),
-      allowedLatenessMs: int(env, 'VITALS_LATENESS_MS', 30_000, 0, 3_600_000),
-      idleMs: int(env, 'VITALS_IDLE_MS', 60_000, 0, 3_600_000),
-    },
+    vitals: vitalsConfig(env),
     trends: {
       refitMs: int(env, 'TRENDS_REFIT_MS', 3_600_000, 1000, 86_400_000),
       historyDays: int(env, 'TRENDS_HISTORY_DAYS', 28, 8, 366),

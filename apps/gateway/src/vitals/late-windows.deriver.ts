@@ -7,7 +7,7 @@ import { GatewayMetrics } from '../observability/gateway-metrics';
 import { Logger } from '../observability/logger';
 import { PointSink } from '../sink/point-sink';
 import { DirtySpans, DirtyWork, WindowSpan } from './dirty-spans';
-import { queryActiveAlarms, queryAlarmTransitions, queryChainNeighbours } from './stored-readings';
+import { isWindowStored, queryActiveAlarms, queryAlarmTransitions, queryChainNeighbours } from './stored-readings';
 import { deriveRange } from './vitals-recompute';
 
 /** How the deriver paces itself. */
@@ -242,8 +242,10 @@ export class LateWindowsDeriver {
     let late = lateAlarms(initial, stored, transitions);
     // An alarm found late that still holds at the range end: follow it over
     // the stored windows after the range (their status changes with it) until
-    // it ends or the live engine's frontier is reached.
-    while (late.open.length > 0 && toMs < frontierMs) {
+    // it ends or the live engine's frontier is reached. Not over windows that
+    // were never derived (the park was not served then): there the alarm
+    // would only say that nothing was there.
+    while (late.open.length > 0 && toMs < frontierMs && (await isWindowStored(this.influx, park, toMs))) {
       const next = { fromMs: toMs, toMs: Math.min(frontierMs, toMs + this.opts.chunkMs) };
       res = await deriveRange(this.influx, park, next, windowMs, write, { chunkMs: this.opts.chunkMs, activeAlarms: res.active, onChunk });
       transitions.push(...res.alarms);

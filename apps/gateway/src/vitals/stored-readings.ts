@@ -144,3 +144,9 @@ export async function queryChainNeighbours(influx: InfluxQuery, park: ParkIndex,
   }
   return out;
 }
+
+/** Whether the park-scope `vitals` point of the window starting at `startMs` is stored (the window was derived). */
+export async function isWindowStored(influx: InfluxQuery, park: ParkIndex, startMs: number): Promise<boolean> {
+  const series = await influx.query(`SELECT count("energy_kwh") FROM "vitals" WHERE "park" = ${influxString(park.model.id)} AND "scope" = 'park' AND time >= ${Math.floor(startMs)}ms AND time <= ${Math.floor(startMs)}ms`);
+  return Number(series[0]?.values[0]?.[1] ?? 0) > 0;
+}

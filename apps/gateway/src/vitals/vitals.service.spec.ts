@@ -316,12 +316,17 @@ describe('VitalsService: contract §8', () => {
     await t.svc.start();
     t.advanceTo(T0 + 30_000);
     expect(t.of('vitals')).toEqual([]);
-    // Devices appear 30 s in: their readings close the windows from then on, with them in.
+    // Devices appear 30 s in: the windows before their first reading held nothing and are not derived;
+    // their readings close the windows from then on.
     for (let ts = T0 + 30_000; ts <= T0 + 60_000; ts += 1_000) {
       t.advanceTo(ts);
       t.readings([e('b1', 'm1', ts, { powerKw: 100 }), e('b1', 'pv1', ts, { powerKw: 0 }), e('b2', 'm1', ts, { powerKw: 50 })]);
     }
-    expect(t.of('vitals').map((m) => m.msg.window.startMs)).toEqual([T0 - WINDOW_MS, T0, T0 + WINDOW_MS, T0 + 2 * WINDOW_MS, T0 + 3 * WINDOW_MS, T0 + 4 * WINDOW_MS]);
+    expect(t.of('vitals').map((m) => m.msg.window.startMs)).toEqual([T0 + 3 * WINDOW_MS, T0 + 4 * WINDOW_MS]);
+    expect(t.of('alarm').filter((a) => a.msg.alarm.rule === 'offline' && a.msg.alarm.building === 'b2').map((a) => a.msg.alarm.severity)).toEqual(['critical']); // 1 of b2's 3 sensors reports: a true alarm
+    // Then silence: after VITALS_IDLE_MS without a reading the clock alone closes the windows.
+    t.advanceTo(T0 + 60_000 + 60_000 + WINDOW_MS + LATENESS_MS);
+    expect(t.of('vitals').map((m) => m.msg.window.startMs).at(-1)).toBe(T0 + 12 * WINDOW_MS);
     await t.svc.stop();
   });
 

@@ -174,6 +174,7 @@ describe('ParkVitalsEngine: the clock', () => {
 
   it('flush closes the window holding the newest reading', () => {
     const engine = new ParkVitalsEngine(index, { startMs: T0, allowedLatenessMs: 30 * SEC });
+    engine.ingest(energy('b1', 'm1', s(10), { powerKw: 1 }));
     engine.ingest(energy('b1', 'm1', s(130), { powerKw: 1 }));
     expect(ofType(engine.flush(), 'vitals').map((e) => (e.vitals.window.startMs - T0) / MIN)).toEqual([0, 1, 2]);
     expect(engine.openWindowStartMs).toBe(T0 + 3 * MIN);
@@ -304,6 +305,18 @@ describe('ParkVitalsEngine: a device clock ahead of the gateway (contract §8 "t
 });
 
 describe('ParkVitalsEngine: a silent park', () => {
+  it('does not derive the windows that ended before the first reading it ever had (it started before its devices)', () => {
+    const engine = new ParkVitalsEngine(index, { startMs: T0, allowedLatenessMs: 30 * SEC, idleMs: 5 * MIN });
+    engine.advance(s(1));
+    for (let t = 150; t < 300; t += 10) {
+      engine.ingest(energy('b1', 'm1', s(t), { powerKw: 1 }));
+      engine.ingest(energy('b2', 'm1', s(t), { powerKw: 1 }));
+    }
+    const events = engine.advance(s(300));
+    // [0, 60) and [60, 120) had nothing at all; the window of the first reading, [120, 180), is derived.
+    expect(ofType(events, 'vitals').map((e) => (e.vitals.window.startMs - T0) / MIN)).toEqual([2, 3]);
+  });
+
   it('waits for readings, then closes windows on the clock alone once nothing arrived for idleMs', () => {
     const engine = new ParkVitalsEngine(index, { startMs: T0, allowedLatenessMs: 30 * SEC, idleMs: 60 * SEC });
     engine.ingest(energy('b1', 'm1', s(5), { powerKw: 1 }));

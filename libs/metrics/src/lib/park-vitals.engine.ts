@@ -13,8 +13,6 @@ import { DEFAULT_WINDOW_MS, windowStartMs } from './window';
 export const DEFAULT_ALLOWED_LATENESS_MS = 30_000;
 /** Default revision horizon: closed windows of the last hour can still be revised. */
 export const DEFAULT_REVISION_HORIZON_MS = 3_600_000;
-/** Default idle time: a park from which nothing arrived for this long is silent, and the clock alone closes its windows. */
-export const DEFAULT_IDLE_MS = 60_000;
 
 export interface VitalsEngineOptions {
   /** Window length, ms (contract §6: one minute). */
@@ -38,7 +36,7 @@ export interface VitalsEngineOptions {
    * How long (clock time) no reading at all may arrive before the park
    * counts as silent: the watermark then follows the clock alone, so that
    * windows close and `offline` is raised (contract §6) although no reading
-   * time moves it.
+   * time moves it. Default: the allowed lateness.
    */
   idleMs?: number;
 }
@@ -126,6 +124,8 @@ export class ParkVitalsEngine {
   /** Clock time of the last `advance` after which a reading had arrived (or of the first `advance`). */
   private lastArrivalMs = -Infinity;
   private arrived = false;
+  /** Time of the oldest reading the engine ever had (ingested, seeded or as context); windows that end before it are not derived. */
+  private firstDataMs = Infinity;
   private readonly closed: ClosedWindow[] = [];
   private dirtyFromMs = Infinity;
   private pending: VitalsEvent[] = [];
@@ -139,7 +139,7 @@ export class ParkVitalsEngine {
     this.windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS;
     this.allowedLatenessMs = opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS;
     this.revisionHorizonMs = opts.revisionHorizonMs ?? DEFAULT_REVISION_HORIZON_MS;
-    this.idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
+    this.idleMs = opts.idleMs ?? this.allowedLatenessMs;
     this.layout = parkLayout(index);
     this.series = this.layout.sensors.map(() => []);
     this.snapshot = windowSnapshotter(this.layout, this.series);
@@ -222,6 +222,7 @@ export class ParkVitalsEngine {
     const outcome = insertSample(s, sampleOf(reading, slot.fields));
     if (outcome === 'duplicate') return 'duplicate';
     if (reading.tsMs > this.maxTsMs) this.maxTsMs = reading.tsMs;
+    if (reading.tsMs < this.firstDataMs) this.firstDataMs = reading.tsMs;
     if (rule) {
       const at = firstIndexAtOrAfter(s, reading.tsMs);
       const stored = s[at];
@@ -243,6 +244,7 @@ export class ParkVitalsEngine {
   private keepAsContext(slot: SensorSlot, reading: Reading, openStart: number): void {
     const s = this.series[slot.index];
     if (insertSample(s, sampleOf(reading, slot.fields)) === 'duplicate') return;
+    if (reading.tsMs < this.firstDataMs) this.firstDataMs = reading.tsMs;
     trimSeries(s, openStart, slot.fields);
   }
 
@@ -272,6 +274,7 @@ export class ParkVitalsEngine {
       if (!slot) continue;
       if (this.openStart !== undefined && r.tsMs >= this.openStart) this.ingest(r);
       else insertSample(this.series[slot.index], sampleOf(r, slot.fields));
+      if (r.tsMs < this.firstDataMs) this.firstDataMs = r.tsMs;
     }
     if (this.openStart !== undefined) this.trimAll(this.openStart);
   }
@@ -317,7 +320,15 @@ export class ParkVitalsEngine {
     const events = this.pending;
     this.pending = [];
     events.push(...this.revisions());
-    while (this.openStart !== undefined && this.openStart + this.windowMs <= untilMs) events.push(...this.closeOldest());
+    const silent = this.clockMs - this.lastArrivalMs >= this.idleMs;
+    while (this.openStart !== undefined && this.openStart + this.windowMs <= untilMs) {
+      // A window that ended before the first reading the engine ever had
+      // (it started before its devices, on an empty database) holds nothing
+      // to derive: every sensor would be "offline" in it, falsely. Skipped,
+      // unless the park is silent (then offline is the truth).
+      if (!silent && this.openStart + this.windowMs <= this.firstDataMs) this.open(this.openStart + this.windowMs);
+      else events.push(...this.closeOldest());
+    }
     return events;
   }
 

@@ -81,6 +81,7 @@ const glitchedStream = fc
     let base = 0; // what a jump added to the register for good
     let truth = 0;
     let prevSpiked = false;
+    let largest = first;
     const readings: Reading[] = [energy('b1', 'm1', t, { energyKwh: first })];
     for (const s of steps) {
       t += s.dtMs;
@@ -98,9 +99,10 @@ const glitchedStream = fc
         prevSpiked = touched = true;
       }
       if (!touched) truth += inc;
+      if (s.glitch?.kind !== 'spike') largest = Math.max(largest, shown);
       readings.push(energy('b1', 'm1', t, { energyKwh: shown }));
     }
-    return { readings, truth, largest: Math.max(first, trueValue + Math.max(0, base)) };
+    return { readings, truth, largest };
   });
 
 /** A span of whole windows covering every reading. */
