@@ -55,6 +55,10 @@ export class GatewayMetrics {
    * `identifier` (0x02, contract §8 device identity), `credentials` (0x04).
    */
   readonly mqttRefused: Record<MqttRefusal, number> = Object.fromEntries(MQTT_REFUSALS.map((r) => [r, 0])) as Record<MqttRefusal, number>;
+  /** Readings this gateway ingested and forwarded to the gateway that derives their park (contract §8, scale-out). */
+  forwardedReadings = 0;
+  /** Readings other gateways forwarded to this one, for the parks it derives. */
+  forwardedReadingsReceived = 0;
   /** Gauges are read at scrape time through these callbacks. */
   gauges: Record<string, { help: string; read: () => number }> = {};
   /** Counters kept by other components, read at scrape time. */
@@ -94,6 +98,8 @@ export class GatewayMetrics {
     counter('gateway_points_replayed_total', 'Points sent to InfluxDB from the write-ahead log on disk (after an outage or a restart).', this.pointsReplayed);
     out.push('# HELP gateway_mqtt_connections_refused_total MQTT connections the embedded broker refused, by reason.', '# TYPE gateway_mqtt_connections_refused_total counter');
     for (const r of MQTT_REFUSALS) out.push(`gateway_mqtt_connections_refused_total{reason="${r}"} ${this.mqttRefused[r]}`);
+    counter('gateway_cluster_forwarded_readings_total', 'Readings ingested here and forwarded to the gateway that derives their park.', this.forwardedReadings);
+    counter('gateway_cluster_received_readings_total', 'Readings other gateways forwarded here, for the parks this gateway derives.', this.forwardedReadingsReceived);
     counter('gateway_live_dropped_messages_total', 'Live-stream messages dropped for slow WebSocket clients.', this.liveDroppedMessages);
     counter('gateway_live_refused_clients_total', 'Live-stream connections refused because LIVE_MAX_CLIENTS were connected.', this.liveRefusedClients);
     const h = this.writeLatency;

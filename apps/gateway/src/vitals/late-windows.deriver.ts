@@ -46,6 +46,8 @@ export interface LateWindowsHost {
   frontierMs(parkId: string): number | undefined;
   /** Hands an alarm found late and still holding to the live engine; false when it does not take it. */
   adoptAlarm(parkId: string, alarm: Alarm): boolean;
+  /** Tells the live engine that an alarm it may hold was found ended (a late clear, written); false when it holds no such alarm. */
+  dropAlarm(parkId: string, cleared: Alarm): boolean;
   /** A window derived again and written. */
   rederived(vitals: ParkVitals): void;
   /** An alarm transition found late and written. */
@@ -132,6 +134,22 @@ export class LateWindowsDeriver {
     w.dirtySinceMs = undefined;
   }
 
+  /**
+   * Derives what is gathered for a park now (not waiting for the settle
+   * time) and resolves when it is done, or after `maxMs`: a park handed over
+   * leaves no late windows behind.
+   */
+  async flushPark(parkId: string, maxMs: number): Promise<void> {
+    const w = this.parks.get(parkId);
+    if (!w) return;
+    const deadline = this.clock.now() + maxMs;
+    while ((w.running || !w.dirty.isEmpty) && this.clock.now() < deadline) {
+      if (w.dirtySinceMs !== undefined) w.dirtySinceMs = -Infinity;
+      this.pump();
+      await sleep(this.clock, 50);
+    }
+  }
+
   /** Whether nothing is gathered or running. */
   get isIdle(): boolean {
     return this.running === 0 && [...this.parks.values()].every((w) => w.dirty.isEmpty);
@@ -177,7 +195,12 @@ export class LateWindowsDeriver {
       const frontierMs = this.host.frontierMs(parkId);
       if (frontierMs === undefined) return;
       const ranges = await this.rangesOf(w.park, work, frontierMs);
-      for (const r of ranges) await this.derive(w.park, r, frontierMs);
+      for (const r of ranges) {
+        await this.rederive(w.park, r, frontierMs, {
+          adopt: (a) => this.host.adoptAlarm(parkId, a),
+          drop: (a) => this.host.dropAlarm(parkId, a),
+        });
+      }
     } catch (e) {
       this.log.warn({ park: parkId, err: (e as Error).message }, `could not derive late windows again; trying again in ${this.opts.retryMs / 1000} s`);
       w.dirty.restore(work);
@@ -222,10 +245,28 @@ export class LateWindowsDeriver {
     return merged;
   }
 
-  /** Derives one range again, writes it, and reconciles its alarms with those stored. */
-  private async derive(park: ParkIndex, range: WindowSpan, frontierMs: number): Promise<void> {
+  /**
+   * Derives the windows `[fromMs, toMs)` that no gateway derived (this one
+   * was down, or the park's previous owner stopped), before the live engine
+   * takes the park up at `toMs`: their vitals and alarms are written (the
+   * alarms marked late), and the alarms active after them are returned, for
+   * the engine to start from, so that it goes on as if it had derived them.
+   */
+  async deriveGap(park: ParkIndex, fromMs: number, toMs: number): Promise<Alarm[]> {
+    return this.rederive(park, { fromMs, toMs }, toMs, undefined);
+  }
+
+  /**
+   * Derives one range again, writes it, and reconciles its alarms with those
+   * stored. `live`: the park's live engine, which adopts alarms found late
+   * that still hold at the frontier and drops those found ended; without
+   * one, the alarms active at the range end are returned for an engine to
+   * start from. Returns the alarms the re-derivation has active at its end.
+   */
+  private async rederive(park: ParkIndex, range: WindowSpan, frontierMs: number, live: { adopt(a: Alarm): boolean; drop(a: Alarm): boolean } | undefined): Promise<Alarm[]> {
     const parkId = park.model.id;
     const windowMs = this.opts.windowMs;
+    await this.sink.flush();
     const initial = await queryActiveAlarms(this.influx, park, range.fromMs + 1);
     const stored = await queryAlarmTransitions(this.influx, park, range.fromMs, frontierMs);
     const write = (lines: string[]) => this.sink.write(lines);
@@ -240,28 +281,32 @@ export class LateWindowsDeriver {
     let res = await deriveRange(this.influx, park, range, windowMs, write, { chunkMs: this.opts.chunkMs, activeAlarms: initial, onChunk });
     const transitions = [...res.alarms];
     let late = lateAlarms(initial, stored, transitions);
-    // An alarm found late that still holds at the range end: follow it over
-    // the stored windows after the range (their status changes with it) until
-    // it ends or the live engine's frontier is reached. Not over windows that
-    // were never derived (the park was not served then): there the alarm
-    // would only say that nothing was there.
-    while (late.open.length > 0 && toMs < frontierMs && (await isWindowStored(this.influx, park, toMs))) {
+    // An alarm found late that still holds at the range end, or a stored one
+    // found ended: follow it over the stored windows after the range (their
+    // status changes with it) until the states agree again or the live
+    // engine's frontier is reached. Not over windows that were never derived
+    // (the park was not served then): there the alarm would only say that
+    // nothing was there.
+    while ((late.open.length > 0 || late.ended.length > 0) && toMs < frontierMs && (await isWindowStored(this.influx, park, toMs))) {
       const next = { fromMs: toMs, toMs: Math.min(frontierMs, toMs + this.opts.chunkMs) };
       res = await deriveRange(this.influx, park, next, windowMs, write, { chunkMs: this.opts.chunkMs, activeAlarms: res.active, onChunk });
       transitions.push(...res.alarms);
       toMs = next.toMs;
       late = lateAlarms(initial, stored, transitions);
     }
-    const taken = late.open.filter((a) => toMs >= frontierMs && this.host.adoptAlarm(parkId, a));
-    for (const a of [...late.closed, ...taken].sort((x, y) => x.tsMs - y.tsMs)) {
+    const atFrontier = toMs >= frontierMs;
+    const taken = late.open.filter((a) => atFrontier && (live ? live.adopt(a) : true));
+    if (live && atFrontier) for (const a of late.ended) live.drop(a);
+    for (const a of [...late.closed, ...late.ended, ...taken].sort((x, y) => x.tsMs - y.tsMs)) {
       const line = alarmLine(a);
       if (line) this.sink.write([line]);
       this.metrics.lateAlarms++;
       this.host.lateAlarm(a);
     }
     this.log.info(
-      { park: parkId, from: new Date(range.fromMs).toISOString(), to: new Date(toMs).toISOString(), windows: (toMs - windowStartMs(range.fromMs, windowMs)) / windowMs, lateAlarms: late.closed.length + taken.length },
+      { park: parkId, from: new Date(range.fromMs).toISOString(), to: new Date(toMs).toISOString(), windows: (toMs - windowStartMs(range.fromMs, windowMs)) / windowMs, lateAlarms: late.closed.length + late.ended.length + taken.length },
       'derived closed windows again from the stored readings (late readings or a gap)',
     );
+    return res.active;
   }
 }

@@ -74,7 +74,7 @@ function setup(answer?: (q: string) => InfluxSeries[] | Error, { idleMs = 0, env
 }
 
 describe('VitalsService: catch-up of the windows missed while the gateway was down', () => {
-  it('derives the windows between the last stored vitals window and the first live one from the stored readings', async () => {
+  it('derives the windows between the last stored vitals window and the first live one from the stored readings, before it starts', async () => {
     // The last window stored before the restart started at T0 − 60 s; the
     // first live window is [T0 − 10 s, T0): four windows were missed.
     const lastStored = T0 - 6 * WINDOW_MS;
@@ -88,13 +88,18 @@ describe('VitalsService: catch-up of the windows missed while the gateway was do
       }
       return [];
     });
-    await t.svc.start();
-    // The gap goes to the late-windows deriver, which takes it up a second later.
+    // The gap is derived before the live engine starts (the clock lets the derivation breathe between chunks).
+    const started = t.svc.start();
+    await t.drive(500);
+    await started;
     await t.drive(2_000);
-    // (The live engine's first window, [T0 − 10 s, T0), closed meanwhile.)
+    // (The live engine's first window, [T0 − 10 s, T0), closed meanwhile. The
+    // interval from its meter's last reading before it to its first one in it
+    // reaches back into the gap's last window: once that reading is in, that
+    // window is derived again.)
     const parkLines = t.sink.lines.filter((l) => l.startsWith('vitals,park=tp,scope=park,') && Number(l.split(' ').pop()) < T0 - WINDOW_MS);
     const starts = parkLines.map((l) => Number(l.split(' ').pop()));
-    expect(starts).toEqual([T0 - 5 * WINDOW_MS, T0 - 4 * WINDOW_MS, T0 - 3 * WINDOW_MS, T0 - 2 * WINDOW_MS]);
+    expect([...new Set(starts)]).toEqual([T0 - 5 * WINDOW_MS, T0 - 4 * WINDOW_MS, T0 - 3 * WINDOW_MS, T0 - 2 * WINDOW_MS]);
     // 360 kW over 10 s = 1 kWh per window.
     for (const l of parkLines) expect(fieldOf(l, 'energy_kwh')).toBeCloseTo(1, 9);
     expect(t.logs.some((l) => /missed while no gateway derived the park/.test(l.msg))).toBe(true);

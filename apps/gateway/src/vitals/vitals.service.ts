@@ -1,4 +1,4 @@
-import { Alarm, NowSnapshot, ParkVitals, ParkVitalsEngine, readingsRangeFor, VitalsEvent } from '@park/metrics';
+import { Alarm, NowSnapshot, ParkVitals, ParkVitalsEngine, readingsRangeFor, VitalsEvent, windowStartMs } from '@park/metrics';
 import { ParkIndex, Reading } from '@park/telemetry';
 import { ParkOwnership } from '../cluster/park-ownership';
 import { Clock, sleep, TimerHandle } from '../core/clock';
@@ -44,8 +44,8 @@ interface ParkState {
   dirty: boolean;
   /** Clock time of the last late reading: until a revision horizon later, revisions are derived from storage. */
   lastLateAtMs: number;
-  /** Set when this gateway stops deriving the park while it was still starting. */
-  cancelled: boolean;
+  /** Set when this gateway stops deriving the park (it is handed over): no more windows are closed. */
+  stopping: boolean;
 }
 
 /**
@@ -86,6 +86,7 @@ export class VitalsService implements VitalsReadModel {
       {
         frontierMs: (parkId) => this.parks.get(parkId)?.engine?.openWindowStartMs,
         adoptAlarm: (parkId, alarm) => this.parks.get(parkId)?.engine?.adoptAlarm(alarm) ?? false,
+        dropAlarm: (parkId, cleared) => this.parks.get(parkId)?.engine?.dropAlarm(cleared) ?? false,
         rederived: (vitals) => {
           const p = this.parks.get(vitals.parkId);
           if (p?.latest && p.latest.window.startMs === vitals.window.startMs) p.latest = vitals;
@@ -119,75 +120,77 @@ export class VitalsService implements VitalsReadModel {
 
   /**
    * Takes a park up: reads the active alarms and the recent readings back
-   * from InfluxDB, starts its engine at `now − lateness` (the first windows
-   * then match a recompute, and sensors that reported just before are not
-   * taken for offline), and has the windows since the last stored one
-   * derived from storage (a restart, or a park taken over from a gateway
-   * that stopped). Readings that arrive meanwhile wait, and are then
-   * ingested in order of arrival.
+   * from InfluxDB; derives the windows since the last stored one from
+   * storage (a restart, or a park taken over from a gateway that stopped),
+   * their alarms included; then starts the engine at `now − lateness`, from
+   * the alarms active after those windows, with the recent readings as
+   * context: the first windows match a recompute, sensors that reported just
+   * before are not taken for offline, and the alarms go on as if one
+   * gateway had derived everything. Readings that arrive meanwhile wait, and
+   * are then ingested in order of arrival.
    */
   private async startPark(index: ParkIndex): Promise<void> {
     const parkId = index.model.id;
-    const state: ParkState = { index, buffer: [], lastNowAt: 0, dirty: true, lastLateAtMs: -Infinity, cancelled: false };
+    const state: ParkState = { index, buffer: [], lastNowAt: 0, dirty: true, lastLateAtMs: -Infinity, stopping: false };
     this.parks.set(parkId, state);
     const { windowMs, allowedLatenessMs, idleMs } = this.config.vitals;
     if (this.ownership.shared) await sleep(this.clock, TAKE_OVER_SETTLE_MS);
     const nowMs = this.clock.now();
+    const startMs = windowStartMs(nowMs - allowedLatenessMs, windowMs);
     let activeAlarms: Alarm[] = [];
     let context: Reading[] = [];
     try {
       activeAlarms = await queryActiveAlarms(this.influx, index);
-      const range = readingsRangeFor(index, { fromMs: nowMs - allowedLatenessMs - windowMs, toMs: nowMs }, SEED_LOOKBACK_MS);
+      const range = readingsRangeFor(index, { fromMs: startMs - windowMs, toMs: nowMs }, SEED_LOOKBACK_MS);
       context = await queryReadings(this.influx, index, range.fromMs, nowMs + 1);
+      activeAlarms = (await this.catchUp(index, startMs)) ?? activeAlarms;
     } catch (e) {
-      this.log.warn({ park: parkId, err: (e as Error).message }, 'cannot read recent readings and alarms from InfluxDB; vitals start without history');
+      this.log.warn({ park: parkId, err: (e as Error).message }, 'cannot read recent readings and alarms from InfluxDB; vitals start without history (run `npm run recompute` over any gap)');
     }
-    if (state.cancelled) return;
-    const engine = new ParkVitalsEngine(index, { windowMs, allowedLatenessMs, idleMs, activeAlarms, startMs: this.clock.now() - allowedLatenessMs });
+    if (state.stopping) return;
+    const engine = new ParkVitalsEngine(index, { windowMs, allowedLatenessMs, idleMs, activeAlarms, startMs });
     engine.seed(context);
     state.engine = engine;
     const waiting = state.buffer;
     state.buffer = [];
     this.ingest(state, waiting);
-    void this.markGap(index, engine.openWindowStartMs as number);
     this.log.info({ park: parkId, windowMs, allowedLatenessMs, seededReadings: context.length, activeAlarms: activeAlarms.length, heldReadings: waiting.length }, 'vitals derivation started');
   }
 
   /**
-   * Hands the windows between the last stored `vitals` window and the
-   * engine's first one to the late-windows deriver: those no gateway derived
-   * (this one was down, or the park's previous owner stopped).
+   * Derives the windows between the last stored `vitals` window and
+   * `untilMs` (the engine's first): those no gateway derived (this one was
+   * down, or the park's previous owner stopped). Returns the alarms active
+   * after them, or undefined when there is no gap (or no history at all).
    */
-  private async markGap(index: ParkIndex, untilMs: number): Promise<void> {
+  private async catchUp(index: ParkIndex, untilMs: number): Promise<Alarm[] | undefined> {
     const windowMs = this.config.vitals.windowMs;
-    try {
-      const series = await this.influx.query(`SELECT last("energy_kwh") FROM "vitals" WHERE "park" = ${influxString(index.model.id)} AND "scope" = 'park'`);
-      const lastMs = series[0]?.values[0]?.[0] as number | undefined;
-      if (lastMs === undefined) return; // nothing derived yet: a new database
-      let fromMs = lastMs + windowMs;
-      if (fromMs >= untilMs) return;
-      if (untilMs - fromMs > CATCH_UP_MAX_MS) {
-        this.log.warn({ park: index.model.id, from: new Date(fromMs).toISOString() }, 'vitals are missing for more than 7 days; deriving the last 7 days only: run `npm run recompute` for the rest');
-        fromMs = untilMs - CATCH_UP_MAX_MS;
-      }
-      this.late.markWindows(index, fromMs, untilMs);
-      this.log.info({ park: index.model.id, from: new Date(fromMs).toISOString(), to: new Date(untilMs).toISOString() }, 'vitals windows were missed while no gateway derived the park; deriving them from the stored readings');
-    } catch (e) {
-      this.log.warn({ park: index.model.id, err: (e as Error).message }, 'could not find the windows missed while the park was not derived; run `npm run recompute` over the gap');
+    const series = await this.influx.query(`SELECT last("energy_kwh") FROM "vitals" WHERE "park" = ${influxString(index.model.id)} AND "scope" = 'park'`);
+    const lastMs = series[0]?.values[0]?.[0] as number | undefined;
+    if (lastMs === undefined) return undefined; // nothing derived yet: a new database
+    let fromMs = lastMs + windowMs;
+    if (fromMs >= untilMs) return undefined;
+    if (untilMs - fromMs > CATCH_UP_MAX_MS) {
+      this.log.warn({ park: index.model.id, from: new Date(fromMs).toISOString() }, 'vitals are missing for more than 7 days; deriving the last 7 days only: run `npm run recompute` for the rest');
+      fromMs = untilMs - CATCH_UP_MAX_MS;
     }
+    this.log.info({ park: index.model.id, from: new Date(fromMs).toISOString(), to: new Date(untilMs).toISOString() }, 'vitals windows were missed while no gateway derived the park; deriving them from the stored readings');
+    return this.late.deriveGap(index, fromMs, untilMs);
   }
 
   /**
-   * Stops deriving a park (ownership moved away): the engine is dropped
-   * without closing more windows (the last tick closed what the clock
-   * allowed), the sink is flushed, and `derivation-stopped` tells from which
-   * window on this gateway derived nothing.
+   * Stops deriving a park (ownership moved away): no more windows are
+   * closed (the last tick closed what the clock allowed); late windows
+   * gathered for it are derived first; the sink is flushed, and
+   * `derivation-stopped` tells from which window on this gateway derived
+   * nothing.
    */
   private async stopPark(p: ParkState): Promise<void> {
     const parkId = p.index.model.id;
-    this.parks.delete(parkId);
-    p.cancelled = true;
+    p.stopping = true;
+    await this.late.flushPark(parkId, 10_000);
     this.late.forget(parkId);
+    if (this.parks.get(parkId) === p) this.parks.delete(parkId);
     const untilMs = p.engine?.openWindowStartMs;
     await this.sink.flush();
     this.log.info({ park: parkId, until: untilMs === undefined ? undefined : new Date(untilMs).toISOString() }, 'vitals derivation stopped: the park is derived by another gateway');
@@ -206,6 +209,7 @@ export class VitalsService implements VitalsReadModel {
       this.clock.clearTimeout(timer);
     }
     this.late.stop();
+    await this.sink.flush();
   }
 
   private onReadings(readings: readonly Reading[]): void {
@@ -223,6 +227,7 @@ export class VitalsService implements VitalsReadModel {
   }
 
   private ingest(p: ParkState, readings: readonly Reading[]): void {
+    if (p.stopping) return;
     const engine = p.engine;
     if (!engine) {
       if (p.buffer.length + readings.length <= MAX_STARTING_BUFFER) p.buffer.push(...readings);
@@ -248,11 +253,11 @@ export class VitalsService implements VitalsReadModel {
       const p = this.parks.get(parkId);
       const owns = this.ownership.owns(parkId);
       if (owns && !p) void this.startPark(index);
-      else if (!owns && p) void this.stopPark(p);
+      else if (!owns && p && !p.stopping) void this.stopPark(p);
     }
     for (const p of this.parks.values()) {
       const engine = p.engine;
-      if (!engine) continue;
+      if (!engine || p.stopping) continue;
       try {
         this.handle(p, engine.advance(nowMs));
         if (p.dirty || nowMs - p.lastNowAt >= NOW_MAX_INTERVAL_MS) {
@@ -298,7 +303,11 @@ export class VitalsService implements VitalsReadModel {
           this.implausible(ev.parkId, ev.building, ev.sensor, ev.step);
           break;
         case 'recompute-needed':
-          this.log.warn({ park: ev.parkId, building: ev.building, sensor: ev.sensor, from: new Date(ev.fromMs).toISOString(), to: new Date(ev.toMs).toISOString() }, 'readings completed an interval older than the revision horizon; run `npm run recompute` over this range');
+          // An interval reached into windows the engine no longer keeps (older
+          // than its revision horizon, or closed before it took the park up):
+          // they are derived again from storage.
+          this.late.markWindows(p.index, ev.fromMs, ev.toMs);
+          this.log.info({ park: ev.parkId, building: ev.building, sensor: ev.sensor, from: new Date(ev.fromMs).toISOString(), to: new Date(ev.toMs).toISOString() }, 'readings completed an interval reaching into windows closed earlier; deriving them again from the stored readings');
           break;
       }
     }

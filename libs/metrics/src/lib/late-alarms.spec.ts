@@ -45,8 +45,9 @@ describe('lateAlarms (contract §8: alarms found in re-derived windows)', () => 
       [], [a('raised', 12)], [a('raised', 3)], [], [],
     ],
     [
-      'an alarm active at the start (stored, still holding for the live derivation) covers what re-derivation finds in its time',
-      [a('raised', -2)], [], [a('cleared', 1), a('raised', 4), a('cleared', 5)], [], [],
+      'an alarm active at the start that storage still holds but the windows end: its end (see `ended`), then a new episode is new',
+      [a('raised', -2)], [], [a('cleared', 1), a('raised', 4), a('cleared', 5)],
+      ['b1/demand:warn:raised@4 late', 'b1/demand:warn:cleared@5 late'], [],
     ],
     [
       'once the stored alarm was cleared, a new episode is new',
@@ -68,5 +69,25 @@ describe('lateAlarms (contract §8: alarms found in re-derived windows)', () => 
     const got = lateAlarms(initial, stored, recomputed);
     expect(got.closed.map(brief)).toEqual(closed);
     expect(got.open.map(brief)).toEqual(open);
+  });
+
+  it.each<[string, Alarm[], Alarm[], Alarm[], string[]]>([
+    [
+      'an alarm active at the start that the windows show ending, storage not: its clear, late (a gap no gateway derived)',
+      [a('raised', -2)], [], [a('cleared', 3)], ['b1/demand:warn:cleared@3 late'],
+    ],
+    [
+      'storage cleared it already (live): nothing',
+      [a('raised', -2)], [a('cleared', 6)], [a('cleared', 3)], [],
+    ],
+    [
+      'still holding by the re-derivation too: nothing',
+      [a('raised', -2)], [], [], [],
+    ],
+  ])('%s', (_name, initial, stored, recomputed, ended) => {
+    const got = lateAlarms(initial, stored, recomputed);
+    expect(got.ended.map(brief)).toEqual(ended);
+    expect(got.closed).toEqual([]);
+    expect(got.open).toEqual([]);
   });
 });

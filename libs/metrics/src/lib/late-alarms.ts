@@ -9,6 +9,8 @@ export interface AlarmEpisode {
   raised: Alarm;
   /** Undefined while it still holds at the end of what was evaluated. */
   cleared?: Alarm;
+  /** It was active before the first transition (an evaluator's start state). */
+  initial?: boolean;
 }
 
 /**
@@ -22,12 +24,12 @@ export function alarmEpisodes(initial: Iterable<Alarm>, transitions: readonly Al
   const open = new Map<string, AlarmEpisode>();
   const all: AlarmEpisode[] = [];
   const keyOf = (a: Alarm) => `${alarmKey(a)}/${a.severity}`;
-  const start = (a: Alarm) => {
-    const e: AlarmEpisode = { raised: a };
+  const start = (a: Alarm, isInitial = false) => {
+    const e: AlarmEpisode = isInitial ? { raised: a, initial: true } : { raised: a };
     open.set(keyOf(a), e);
     all.push(e);
   };
-  for (const a of initial) if (a.state === 'raised') start(a);
+  for (const a of initial) if (a.state === 'raised') start(a, true);
   for (const a of transitions) {
     if (a.state === 'raised') {
       if (!open.has(keyOf(a))) start(a);
@@ -58,6 +60,13 @@ export interface LateAlarms {
    * and push a raise only if it does.
    */
   open: Alarm[];
+  /**
+   * Clears of alarms that were active at the range start and that storage
+   * has not cleared since, found ending in the range: write and push them;
+   * the live derivation, which may still hold such an alarm, should drop it
+   * (its end is now recorded).
+   */
+  ended: Alarm[];
 }
 
 /**
@@ -71,9 +80,11 @@ export interface LateAlarms {
  * An episode found late is new when no stored episode of the same building,
  * rule and severity overlaps it: the live derivation may have raised the
  * same condition earlier or later (with less data), and a second raise of it
- * would be a duplicate. Stored transitions the re-derivation does not find
- * are left alone: an alarm is a fact of the moment it was raised. New
- * transitions are marked `late: true`, in time order.
+ * would be a duplicate. An alarm active at the start whose end the
+ * re-derivation finds, and that storage has not cleared since, gets its
+ * clear. Stored transitions the re-derivation does not find are left alone:
+ * an alarm is a fact of the moment it was raised. New transitions are marked
+ * `late: true`, in time order.
  */
 export function lateAlarms(initial: readonly Alarm[], stored: readonly Alarm[], recomputed: readonly Alarm[]): LateAlarms {
   const keyOf = (e: AlarmEpisode) => `${alarmKey(e.raised)}/${e.raised.severity}`;
@@ -81,11 +92,21 @@ export function lateAlarms(initial: readonly Alarm[], stored: readonly Alarm[], 
   for (const e of alarmEpisodes(initial, stored)) storedByKey.set(keyOf(e), [...(storedByKey.get(keyOf(e)) ?? []), e]);
   const closed: Alarm[] = [];
   const open: Alarm[] = [];
-  for (const e of alarmEpisodes(initial, recomputed)) {
-    if ((storedByKey.get(keyOf(e)) ?? []).some((s) => overlap(s, e))) continue;
+  const ended: Alarm[] = [];
+  const episodes = alarmEpisodes(initial, recomputed);
+  for (const e of episodes) {
+    if (!e.initial || !e.cleared) continue;
+    // Stored already; only its end may be new: then storage has it end there too.
+    const storedOne = (storedByKey.get(keyOf(e)) ?? []).find((s) => s.initial);
+    if (!storedOne || storedOne.cleared) continue;
+    storedOne.cleared = e.cleared;
+    ended.push({ ...e.cleared, late: true });
+  }
+  for (const e of episodes) {
+    if (e.initial || (storedByKey.get(keyOf(e)) ?? []).some((s) => overlap(s, e))) continue;
     if (e.cleared) closed.push({ ...e.raised, late: true }, { ...e.cleared, late: true });
     else open.push({ ...e.raised, late: true });
   }
   closed.sort((a, b) => a.tsMs - b.tsMs);
-  return { closed, open };
+  return { closed, open, ended };
 }

@@ -317,6 +317,25 @@ describe('ParkVitalsEngine: a silent park', () => {
     expect(ofType(events, 'vitals').map((e) => (e.vitals.window.startMs - T0) / MIN)).toEqual([2, 3]);
   });
 
+  it('silent before its devices come, then their first window skipped: the windows after count every interval', () => {
+    // Reproduces a run seen end to end: a window closed silent, the next (ending before the first reading) skipped.
+    const engine = new ParkVitalsEngine(index, { startMs: T0 - MIN, allowedLatenessMs: 30 * SEC, idleMs: 30 * SEC });
+    engine.advance(s(-60));
+    expect(ofType(engine.advance(s(31)), 'vitals').map((e) => (e.vitals.window.startMs - T0) / MIN)).toEqual([-1]); // silent
+    const readings: Reading[] = [];
+    for (let t = 65; t < 300; t += 10) readings.push(energy('b1', 'm1', s(t), { energyKwh: 1000 + t / 10 }));
+    const events: VitalsEvent[] = [];
+    for (const r of readings) {
+      engine.ingest(r);
+      events.push(...engine.advance(r.tsMs + 100));
+    }
+    const vitals = ofType(events, 'vitals').map((e) => e.vitals);
+    const batch = computeVitals(index, readings, { fromMs: T0 + MIN, toMs: T0 + 4 * MIN });
+    expect(vitals.map((v) => (v.window.startMs - T0) / MIN)).toEqual([1, 2, 3]);
+    expect(vitals.map((v) => v.buildings.b1.energy_kwh)).toEqual(batch.map((v) => v.buildings.b1.energy_kwh));
+    expect(vitals[1].buildings.b1.energy_kwh).toBeCloseTo(6, 9);
+  });
+
   it('waits for readings, then closes windows on the clock alone once nothing arrived for idleMs', () => {
     const engine = new ParkVitalsEngine(index, { startMs: T0, allowedLatenessMs: 30 * SEC, idleMs: 60 * SEC });
     engine.ingest(energy('b1', 'm1', s(5), { powerKw: 1 }));
@@ -378,5 +397,19 @@ describe('ParkVitalsEngine.adoptAlarm', () => {
     engine.ingest(carbon('b1', 'c1', s(61), { co2Ppm: 600 }));
     const cleared = ofType(engine.advance(s(61)), 'alarm').map((e) => e.alarm).filter((a) => a.rule === 'co2');
     expect(cleared.map((a) => `${a.state}:${a.severity}:${a.late ?? false}`)).toEqual(['cleared:warn:false']);
+  });
+});
+
+describe('ParkVitalsEngine.dropAlarm', () => {
+  const alarm = (state: Alarm['state'], tsMs: number, severity: Alarm['severity'] = 'warn'): Alarm => ({
+    parkId: 'tp', building: 'b1', rule: 'offline', severity, state, value: 1, threshold: 1, message: '', tsMs,
+  });
+
+  it('drops the alarm a late clear ended (same building, rule, severity, raised before it), silently', () => {
+    const engine = new ParkVitalsEngine(index, { startMs: T0, activeAlarms: [alarm('raised', T0 - MIN)] });
+    expect(engine.dropAlarm(alarm('cleared', T0 - 2 * MIN))).toBe(false); // raised after that clear: another episode
+    expect(engine.dropAlarm(alarm('cleared', T0, 'critical'))).toBe(false);
+    expect(engine.dropAlarm(alarm('cleared', T0))).toBe(true);
+    expect(engine.activeAlarms()).toEqual([]);
   });
 });

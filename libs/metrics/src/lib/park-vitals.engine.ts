@@ -205,6 +205,22 @@ export class ParkVitalsEngine {
     return true;
   }
 
+  /**
+   * Drops an active alarm whose end was found while re-deriving closed
+   * windows (contract §8) and written there: the alarm of the clear's
+   * building and rule, if it has the clear's severity and was raised before
+   * it. No transition is emitted (the clear is recorded already).
+   */
+  dropAlarm(cleared: Alarm): boolean {
+    const key = alarmKey(cleared);
+    const active = this.alarms.get(key);
+    if (!active || active.severity !== cleared.severity || active.tsMs >= cleared.tsMs) return false;
+    const next = new Map(this.alarms);
+    next.delete(key);
+    this.alarms = next;
+    return true;
+  }
+
   /** Takes one validated reading (contract §3). Never throws. */
   ingest(reading: Reading): IngestResult {
     if (reading.park === this.parkId) this.arrived = true;
@@ -326,8 +342,12 @@ export class ParkVitalsEngine {
       // (it started before its devices, on an empty database) holds nothing
       // to derive: every sensor would be "offline" in it, falsely. Skipped,
       // unless the park is silent (then offline is the truth).
-      if (!silent && this.openStart + this.windowMs <= this.firstDataMs) this.open(this.openStart + this.windowMs);
-      else events.push(...this.closeOldest());
+      if (!silent && this.openStart + this.windowMs <= this.firstDataMs) {
+        // Windows closed before it (silent ones) are before the first data
+        // too: nothing can revise them, and the kept run must stay contiguous.
+        this.closed.length = 0;
+        this.open(this.openStart + this.windowMs);
+      } else events.push(...this.closeOldest());
     }
     return events;
   }
