@@ -16,7 +16,7 @@ const T0 = Date.parse('2026-11-27T08:00:00.000Z');
  * for its vitals service: it "derives" a park while `owns()` says so, and
  * says `derivation-stopped` when that ends (a hand-over waits for it).
  */
-function cluster(ids: string[]) {
+function cluster() {
   const clock = new ManualClock(T0);
   const broker = new MemoryBroker();
   const gateways = new Map<string, ReturnType<typeof gateway>>();
@@ -75,7 +75,7 @@ function cluster(ids: string[]) {
 
 describe('ClusterService: one owner per park (contract §8, scale-out)', () => {
   it('three gateways starting together share the parks by rendezvous, each park derived by exactly one', async () => {
-    const c = cluster([]);
+    const c = cluster();
     await Promise.all(['gw-a', 'gw-b', 'gw-c'].map((id) => c.add(id)));
     await c.run(15_000);
     for (const p of PARKS) expect(c.owners(p)).toEqual([rendezvousOwner(p, ['gw-a', 'gw-b', 'gw-c'])]);
@@ -87,7 +87,7 @@ describe('ClusterService: one owner per park (contract §8, scale-out)', () => {
   });
 
   it('forwards readings of parks it does not derive to the one that does', async () => {
-    const c = cluster([]);
+    const c = cluster();
     await Promise.all(['gw-a', 'gw-b'].map((id) => c.add(id)));
     await c.run(15_000);
     const p = PARKS.find((x) => c.owners(x)[0] === 'gw-b')!;
@@ -100,7 +100,7 @@ describe('ClusterService: one owner per park (contract §8, scale-out)', () => {
   });
 
   it('a gateway killed: its will clears it, another takes each of its parks within 30 s, never while it could still write', async () => {
-    const c = cluster([]);
+    const c = cluster();
     await Promise.all(['gw-a', 'gw-b', 'gw-c'].map((id) => c.add(id)));
     await c.run(15_000);
     const victim = c.gateways.get('gw-b')!;
@@ -121,7 +121,7 @@ describe('ClusterService: one owner per park (contract §8, scale-out)', () => {
   });
 
   it('a gateway cut off from the broker stops deriving before another may take its parks over', async () => {
-    const c = cluster([]);
+    const c = cluster();
     await Promise.all(['gw-a', 'gw-b'].map((id) => c.add(id)));
     await c.run(15_000);
     const cut = c.gateways.get('gw-b')!;
@@ -146,7 +146,7 @@ describe('ClusterService: one owner per park (contract §8, scale-out)', () => {
   });
 
   it('a gateway that joins gets its share: the old owner stops, releases, the new one starts, never both at once', async () => {
-    const c = cluster([]);
+    const c = cluster();
     await Promise.all(['gw-a', 'gw-b'].map((id) => c.add(id)));
     await c.run(15_000);
     await c.add('gw-c');
@@ -157,7 +157,7 @@ describe('ClusterService: one owner per park (contract §8, scale-out)', () => {
   });
 
   it('a gateway stopped cleanly releases its leases at once: no waiting for it to go silent', async () => {
-    const c = cluster([]);
+    const c = cluster();
     await Promise.all(['gw-a', 'gw-b'].map((id) => c.add(id)));
     await c.run(15_000);
     const b = c.gateways.get('gw-b')!;

@@ -36,19 +36,21 @@ export class MemoryBroker {
 
   link(id: string): ClusterLink & { kill(): void; cut(on: boolean): void } {
     const c: Client = { id, filters: new Set(), onMessage: [], onConnect: [], connected: false, cut: false };
-    const broker = this;
+    const clients = this.clients;
+    const retained = this.retained;
+    const enqueue = (m: { topic: string; payload: string }, only?: Client) => this.enqueue(m, only);
     return {
       async connect(will) {
         c.will = will;
         c.connected = true;
-        broker.clients.add(c);
+        clients.add(c);
         for (const h of c.onConnect) h();
       },
       onMessage: (h) => c.onMessage.push(h),
       onConnect: (h) => c.onConnect.push(h),
       async subscribe(filter) {
         c.filters.add(filter);
-        for (const [topic, payload] of broker.retained) if (matches(filter, topic)) broker.enqueue({ topic, payload }, c);
+        for (const [topic, payload] of retained) if (matches(filter, topic)) enqueue({ topic, payload }, c);
       },
       async unsubscribe(filter) {
         c.filters.delete(filter);
@@ -56,23 +58,23 @@ export class MemoryBroker {
       async publish(topic, payload, retain) {
         if (!c.connected || c.cut) return;
         if (retain) {
-          if (payload === '') broker.retained.delete(topic);
-          else broker.retained.set(topic, payload);
+          if (payload === '') retained.delete(topic);
+          else retained.set(topic, payload);
         }
-        broker.enqueue({ topic, payload });
+        enqueue({ topic, payload });
       },
       connected: () => c.connected && !c.cut,
       async close() {
         c.connected = false;
-        broker.clients.delete(c);
+        clients.delete(c);
       },
       kill() {
         c.connected = false;
-        broker.clients.delete(c);
+        clients.delete(c);
         if (c.will) {
-          if (c.will.payload === '') broker.retained.delete(c.will.topic);
-          else broker.retained.set(c.will.topic, c.will.payload);
-          broker.enqueue({ topic: c.will.topic, payload: c.will.payload });
+          if (c.will.payload === '') retained.delete(c.will.topic);
+          else retained.set(c.will.topic, c.will.payload);
+          enqueue({ topic: c.will.topic, payload: c.will.payload });
         }
       },
       cut(on) {
