@@ -83,7 +83,7 @@ export interface GatewayConfig {
    * long nothing may arrive from a park before the clock alone closes its
    * windows (a silent park).
    */
-  vitals: { windowMs: number; allowedLatenessMs: number; idleMs: number };
+  vitals: { windowMs: number; allowedLatenessMs: number; idleMs: number; startHoldMs: number };
   /** Trends (contract §8): how often forecasts are refitted, and how many days of history they learn from. */
   trends: { refitMs: number; historyDays: number };
   viewerDir: string;
@@ -218,6 +218,8 @@ function vitalsConfig(env: Env): GatewayConfig['vitals'] {
     allowedLatenessMs,
     // Default: as long as the allowed lateness (a park silent for longer gets its windows closed by the clock).
     idleMs: int(env, 'VITALS_IDLE_MS', allowedLatenessMs, 0, 3_600_000),
+    // After a park is taken up, no window closes for this long: devices reconnect and send what they buffered.
+    startHoldMs: int(env, 'VITALS_START_HOLD_MS', 10_000, 0, 600_000),
   };
 }
 

@@ -33,6 +33,14 @@ export const SEED_LOOKBACK_MS = 15 * 60_000;
 export const TAKE_OVER_SETTLE_MS = 1500;
 /** Readings held while a park's derivation starts (its context is being read), at most. */
 export const MAX_STARTING_BUFFER = 200_000;
+/**
+ * A gap of missed windows up to this long is derived by the engine itself,
+ * which starts at the first missed window: devices that buffered while no
+ * gateway took their readings deliver them into open windows, not late.
+ * Older missed windows are derived from storage first.
+ */
+export const LIVE_GAP_MS = 15 * 60_000;
+
 
 interface ParkState {
   index: ParkIndex;
@@ -46,6 +54,8 @@ interface ParkState {
   lastLateAtMs: number;
   /** Set when this gateway stops deriving the park (it is handed over): no more windows are closed. */
   stopping: boolean;
+  /** Clock time before which no window closes (START_HOLD_MS after the start). */
+  holdUntilMs: number;
 }
 
 /**
@@ -119,31 +129,40 @@ export class VitalsService implements VitalsReadModel {
   }
 
   /**
-   * Takes a park up: reads the active alarms and the recent readings back
-   * from InfluxDB; derives the windows since the last stored one from
-   * storage (a restart, or a park taken over from a gateway that stopped),
-   * their alarms included; then starts the engine at `now − lateness`, from
-   * the alarms active after those windows, with the recent readings as
-   * context: the first windows match a recompute, sensors that reported just
-   * before are not taken for offline, and the alarms go on as if one
-   * gateway had derived everything. Readings that arrive meanwhile wait, and
-   * are then ingested in order of arrival.
+   * Takes a park up (at start, or from another gateway). The windows since
+   * the last stored one were derived by no gateway (this one was down, or
+   * the park's previous owner stopped): up to LIVE_GAP_MS of them the engine
+   * derives itself, starting at the first missed window; older ones are
+   * derived from storage first, their alarms included (marked late), and the
+   * engine starts from the alarms active after them. Its context (previous
+   * register values, held counts, the readings of the windows it derives)
+   * is read from InfluxDB: the first windows match a recompute, sensors that
+   * reported just before are not taken for offline, and alarms go on as if
+   * one gateway had derived everything. Readings that arrive meanwhile wait,
+   * then are ingested in order of arrival; no window closes during
+   * VITALS_START_HOLD_MS.
    */
   private async startPark(index: ParkIndex): Promise<void> {
     const parkId = index.model.id;
-    const state: ParkState = { index, buffer: [], lastNowAt: 0, dirty: true, lastLateAtMs: -Infinity, stopping: false };
+    const state: ParkState = { index, buffer: [], lastNowAt: 0, dirty: true, lastLateAtMs: -Infinity, stopping: false, holdUntilMs: Infinity };
     this.parks.set(parkId, state);
     const { windowMs, allowedLatenessMs, idleMs } = this.config.vitals;
     if (this.ownership.shared) await sleep(this.clock, TAKE_OVER_SETTLE_MS);
     const nowMs = this.clock.now();
-    const startMs = windowStartMs(nowMs - allowedLatenessMs, windowMs);
+    let startMs = windowStartMs(nowMs - allowedLatenessMs, windowMs);
     let activeAlarms: Alarm[] = [];
     let context: Reading[] = [];
     try {
       activeAlarms = await queryActiveAlarms(this.influx, index);
+      const missedFromMs = await this.firstMissedWindow(index);
+      if (missedFromMs !== undefined && missedFromMs < startMs) {
+        const liveFromMs = Math.max(missedFromMs, startMs - Math.ceil(LIVE_GAP_MS / windowMs) * windowMs);
+        if (missedFromMs < liveFromMs) activeAlarms = await this.catchUp(index, missedFromMs, liveFromMs);
+        startMs = liveFromMs;
+        this.log.info({ park: parkId, from: new Date(liveFromMs).toISOString() }, 'vitals windows were missed while no gateway derived the park; the engine derives them from the first missed one');
+      }
       const range = readingsRangeFor(index, { fromMs: startMs - windowMs, toMs: nowMs }, SEED_LOOKBACK_MS);
       context = await queryReadings(this.influx, index, range.fromMs, nowMs + 1);
-      activeAlarms = (await this.catchUp(index, startMs)) ?? activeAlarms;
     } catch (e) {
       this.log.warn({ park: parkId, err: (e as Error).message }, 'cannot read recent readings and alarms from InfluxDB; vitals start without history (run `npm run recompute` over any gap)');
     }
@@ -151,30 +170,33 @@ export class VitalsService implements VitalsReadModel {
     const engine = new ParkVitalsEngine(index, { windowMs, allowedLatenessMs, idleMs, activeAlarms, startMs });
     engine.seed(context);
     state.engine = engine;
+    // Time for devices to reconnect and send what they buffered while no
+    // gateway took their readings (MQTT.js reconnects every second): the
+    // first windows are not closed without it (a false offline on restart).
+    state.holdUntilMs = this.clock.now() + this.config.vitals.startHoldMs;
     const waiting = state.buffer;
     state.buffer = [];
     this.ingest(state, waiting);
-    this.log.info({ park: parkId, windowMs, allowedLatenessMs, seededReadings: context.length, activeAlarms: activeAlarms.length, heldReadings: waiting.length }, 'vitals derivation started');
+    this.log.info({ park: parkId, windowMs, allowedLatenessMs, firstWindow: new Date(startMs).toISOString(), seededReadings: context.length, activeAlarms: activeAlarms.length, heldReadings: waiting.length }, 'vitals derivation started');
+  }
+
+  /** Start of the first window after the last stored `vitals` window; undefined on a database without any. */
+  private async firstMissedWindow(index: ParkIndex): Promise<number | undefined> {
+    const series = await this.influx.query(`SELECT last("energy_kwh") FROM "vitals" WHERE "park" = ${influxString(index.model.id)} AND "scope" = 'park'`);
+    const lastMs = series[0]?.values[0]?.[0] as number | undefined;
+    return lastMs === undefined ? undefined : lastMs + this.config.vitals.windowMs;
   }
 
   /**
-   * Derives the windows between the last stored `vitals` window and
-   * `untilMs` (the engine's first): those no gateway derived (this one was
-   * down, or the park's previous owner stopped). Returns the alarms active
-   * after them, or undefined when there is no gap (or no history at all).
+   * Derives the missed windows `[fromMs, untilMs)` from storage (at most the
+   * 7 days before `untilMs`); returns the alarms active after them.
    */
-  private async catchUp(index: ParkIndex, untilMs: number): Promise<Alarm[] | undefined> {
-    const windowMs = this.config.vitals.windowMs;
-    const series = await this.influx.query(`SELECT last("energy_kwh") FROM "vitals" WHERE "park" = ${influxString(index.model.id)} AND "scope" = 'park'`);
-    const lastMs = series[0]?.values[0]?.[0] as number | undefined;
-    if (lastMs === undefined) return undefined; // nothing derived yet: a new database
-    let fromMs = lastMs + windowMs;
-    if (fromMs >= untilMs) return undefined;
+  private async catchUp(index: ParkIndex, fromMs: number, untilMs: number): Promise<Alarm[]> {
     if (untilMs - fromMs > CATCH_UP_MAX_MS) {
       this.log.warn({ park: index.model.id, from: new Date(fromMs).toISOString() }, 'vitals are missing for more than 7 days; deriving the last 7 days only: run `npm run recompute` for the rest');
       fromMs = untilMs - CATCH_UP_MAX_MS;
     }
-    this.log.info({ park: index.model.id, from: new Date(fromMs).toISOString(), to: new Date(untilMs).toISOString() }, 'vitals windows were missed while no gateway derived the park; deriving them from the stored readings');
+    this.log.info({ park: index.model.id, from: new Date(fromMs).toISOString(), to: new Date(untilMs).toISOString() }, 'deriving missed vitals windows from the stored readings');
     return this.late.deriveGap(index, fromMs, untilMs);
   }
 
@@ -258,18 +280,25 @@ export class VitalsService implements VitalsReadModel {
     for (const p of this.parks.values()) {
       const engine = p.engine;
       if (!engine || p.stopping) continue;
+      if (nowMs < p.holdUntilMs) {
+        this.publishNow(p, engine, nowMs);
+        continue;
+      }
       try {
         this.handle(p, engine.advance(nowMs));
-        if (p.dirty || nowMs - p.lastNowAt >= NOW_MAX_INTERVAL_MS) {
-          p.dirty = false;
-          p.lastNowAt = nowMs;
-          // The state is derived only when someone listens.
-          if (this.bus.hasSubscribers('now')) this.bus.publish('now', { parkId: p.index.model.id, atMs: nowMs, state: engine.now(nowMs) });
-        }
+        this.publishNow(p, engine, nowMs);
       } catch (e) {
         this.log.error({ park: p.index.model.id, err: (e as Error).stack }, 'vitals derivation failed for this tick');
       }
     }
+  }
+
+  /** `now` when readings changed it (at most every tick) and at least once a second, while anyone listens. */
+  private publishNow(p: ParkState, engine: ParkVitalsEngine, nowMs: number): void {
+    if (!p.dirty && nowMs - p.lastNowAt < NOW_MAX_INTERVAL_MS) return;
+    p.dirty = false;
+    p.lastNowAt = nowMs;
+    if (this.bus.hasSubscribers('now')) this.bus.publish('now', { parkId: p.index.model.id, atMs: nowMs, state: engine.now(nowMs) });
   }
 
   private handle(p: ParkState, events: VitalsEvent[]): void {
