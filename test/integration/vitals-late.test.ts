@@ -36,6 +36,7 @@ const OUTAGE = { fromMs: 10_000, toMs: 30_000 };
 const UPLOAD_AT_MS = 35_000;
 const DAYS_AGO_MS = 2 * 86_400_000;
 const HOUR_MS = 3_600_000;
+const GLITCH_AT_MS = 40_000;
 
 const rect = (x: number, y: number) => [[x, y], [x + 40, y], [x + 40, y + 20], [x, y + 20]] as Array<[number, number]>;
 const every1s = (id: string, kind: 'energy' | 'carbon' | 'occupancy', extra: Record<string, string> = {}) => ({ id, kind, intervalS: 1, ...extra });
@@ -96,12 +97,18 @@ beforeAll(async () => {
   const sim = new ParkSimulator(PARK, { seed: 11, startMs: S, scenarios: scenarios.scenarios });
   const buffered: SimMessage[] = [];
   let skewSent = false;
+  let glitchSent = false;
   while (Date.now() < S + RUN_MS) {
     const now = Date.now();
     for (const m of sim.stepUntil(Math.min(now, S + RUN_MS - 1))) {
       const inOutage = m.building === 'b2' && m.tsMs >= S + OUTAGE.fromMs && m.tsMs < S + OUTAGE.toMs;
       if (inOutage) buffered.push(m);
       else void publish(m);
+    }
+    // b1's meter, once, with a valid but absurd register (issue 8: 1.7e308 killed a window).
+    if (!glitchSent && now >= S + GLITCH_AT_MS) {
+      glitchSent = true;
+      void device.publishAsync('park/lt/b1/energy/m1', JSON.stringify({ ts: S + GLITCH_AT_MS - 500, energy_kwh: 1.7e308 }), { qos: 1 });
     }
     // b1's CO2 sensor, once, with its clock 290 s ahead.
     if (!skewSent && now >= S + 20_000) {
@@ -193,6 +200,22 @@ describe('days old: an hour from two days ago (contract §8, up to the 7-day hor
       intervalMs: 500,
     });
     expect(await expectRecomputeChangesNothing(from, to)).toBeGreaterThan(0);
+  });
+});
+
+describe('a register glitch: energy_kwh = 1.7e308 (contract §8, register plausibility; issue 8)', () => {
+  test('counts 0: counted, listed, and every stored vitals field stays finite', async () => {
+    expect(await metric(gw.httpUrl, 'gateway_readings_implausible_total')).toBe(2); // into the glitch, and out of it
+    const health = await getJson<{ implausibleSensors: Array<Record<string, unknown>> }>(`${gw.httpUrl}/api/health`);
+    expect(health.body.implausibleSensors).toEqual([expect.objectContaining({ park: 'lt', building: 'b1', sensor: 'm1', field: 'energy_kwh', steps: 2 })]);
+    const rows = await storedVitals(S - 60_000, S + RUN_MS + 60_000);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && k !== 'time') expect({ k, finite: Number.isFinite(v) && Math.abs(v) < 1e12 }).toEqual({ k, finite: true });
+    }
+    // b1's load around the glitch stays what its meter says (two seconds of the window count 0).
+    const around = rows.filter((r) => r.building === 'b1' && (r.time as number) === S + GLITCH_AT_MS - WINDOW_MS);
+    expect(around[0].load_kw as number).toBeLessThan(PARK.buildings[0].contractedKw);
   });
 });
 
