@@ -16,10 +16,10 @@
  * - no window is written by two gateways with different values (each
  *   cluster gateway writes through its own recording proxy to InfluxDB).
  *
- * Until readings are acknowledged only once on disk (the write-ahead log),
- * a gateway killed loses what it acknowledged in its last INFLUX_FLUSH_MS;
- * the simulator leaves a quiet 1.5 s before the kill, so that both sides see
- * the same input.
+ * What the killed gateway had acknowledged but not yet written to InfluxDB
+ * waits in its write-ahead log until it restarts, 30 s later: meanwhile the
+ * live windows of the cluster would lack it. The simulator leaves a quiet
+ * 1.5 s before the kill, so that both sides derive the same input live.
  */
 import fs from 'node:fs';
 import path from 'node:path';

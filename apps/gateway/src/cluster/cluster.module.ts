@@ -32,7 +32,7 @@ import { PARK_OWNERSHIP, ParkOwnership, SOLE_OWNER } from './park-ownership';
         );
         return new ClusterService(link, bus, metrics, log, clock, {
           memberId: config.mqttClientId,
-          http: `http://${config.host}:${config.httpPort}`,
+          http: `${config.tls ? 'https' : 'http'}://${config.httpHost}:${config.httpPort}`,
           parks: parks.all().map((p) => p.model.id),
           topics: clusterTopics(config.mqttShareGroup),
           timing: DEFAULT_CLUSTER_TIMING,
