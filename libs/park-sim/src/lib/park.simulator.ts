@@ -9,7 +9,7 @@
  * between consecutive readings is exactly P × dt, and the ground truth
  * (ground-truth.ts) is Σ P × overlap per 1-minute window.
  */
-import { BuildingModel, ParkModel, SensorKind, SensorModel, sensorTopic } from '@park/telemetry';
+import { BuildingModel, DEFAULT_TIME_ZONE, ParkModel, SensorKind, SensorModel, sensorTopic } from '@park/telemetry';
 import { anomalyLoadKw, stuckRegister } from './anomalies';
 import { drawFaults, DEFAULT_LATE_MS, FaultRates, malformedPayload, NO_FAULTS, spikePowerKw } from './faults';
 import { GroundTruth, TruthTotals, TruthWindow } from './ground-truth';
@@ -25,6 +25,7 @@ import {
   emissionRateKgPerH,
   emissionSourceOf,
   outdoorCo2Ppm,
+  ParkLocalTime,
   pvPeakKw,
   steadyCo2Ppm,
   zoneWeight,
@@ -148,6 +149,8 @@ export class ParkSimulator {
   private readonly seed: number;
   private readonly lat: number;
   private readonly lon: number;
+  /** The park's local time (contract §8: the model's `timeZone`): the day its people live. */
+  private readonly localTime: ParkLocalTime;
   private pendingLate: PendingLate[] = [];
   /** Registers held by a `stuck` anomaly, by sensor key (anomalies.ts). */
   private readonly frozen = new Map<number, number>();
@@ -165,6 +168,7 @@ export class ParkSimulator {
     this.clock = options.startMs;
     this.lat = park.origin?.lat ?? DEFAULT_LAT_DEG;
     this.lon = park.origin?.lon ?? DEFAULT_LON_DEG;
+    this.localTime = new ParkLocalTime(park.timeZone ?? DEFAULT_TIME_ZONE);
     this.truthAcc = new GroundTruth(park.id, park.buildings.map((b) => b.id), options.startMs);
     for (const b of park.buildings) this.addBuilding(b);
   }
@@ -288,7 +292,7 @@ export class ParkSimulator {
     const sun = clearSkyPvFraction(tMs, this.lat, this.lon);
     if (sun === 0) return 0;
     const panelNoise = 1 + 0.01 * signedHash(this.seed, s.key, tMs);
-    return roundTo(s.size * sun * cloudFactor(this.seed, this.park.id, tMs) * panelNoise, 3);
+    return roundTo(s.size * sun * cloudFactor(this.seed, this.park.id, tMs, this.localTime) * panelNoise, 3);
   }
 
   /** Grid import of one grid meter at `tMs`, kW (3 decimals; negative: export). */
@@ -300,7 +304,7 @@ export class ParkSimulator {
     } else {
       let pv = 0;
       for (const p of this.pvByBuilding.get(b.id) ?? []) pv += this.pvKw(p, tMs);
-      net = anomalyLoadKw(this.scenarios, this.park.id, b, this.options.startMs, tMs, buildingLoadKw(this.seed, this.park.id, b, tMs)) - pv;
+      net = anomalyLoadKw(this.scenarios, this.park.id, b, this.options.startMs, tMs, buildingLoadKw(this.seed, this.park.id, b, tMs, this.localTime)) - pv;
     }
     return roundTo(s.size * net * (1 + 0.01 * signedHash(this.seed, s.key, tMs)), 3);
   }
@@ -308,14 +312,14 @@ export class ParkSimulator {
   /** People in the building at `tMs` (continuous). */
   private people(b: BuildingModel, tMs: number): number {
     if (this.active('crowding', b, tMs)) return 1.3 * b.capacity * (1 + 0.02 * signedHash(this.seed, hashString(b.id), tMs));
-    return buildingPeople(this.seed, this.park.id, b, tMs);
+    return buildingPeople(this.seed, this.park.id, b, tMs, this.localTime);
   }
 
   private occupancyCount(s: SensorSim, tMs: number): number {
     const zones = this.occupancyByBuilding.get(s.building.id)!;
     let total = 0;
-    for (const z of zones) total += zoneWeight(z.model.zone, tMs) * z.factor;
-    const share = (zoneWeight(s.model.zone, tMs) * s.factor) / total;
+    for (const z of zones) total += zoneWeight(z.model.zone, tMs, this.localTime) * z.factor;
+    const share = (zoneWeight(s.model.zone, tMs, this.localTime) * s.factor) / total;
     const jitter = 1 + 0.03 * signedHash(this.seed, s.key, tMs);
     return max(0, round(this.people(s.building, tMs) * share * jitter));
   }
@@ -360,7 +364,7 @@ export class ParkSimulator {
         break;
       }
       case 'emission':
-        ratePerH = emissionRateKgPerH(s.emission!, this.seed, s.key, tMs);
+        ratePerH = emissionRateKgPerH(s.emission!, this.seed, s.key, tMs, this.localTime);
         truthField = 'emission_kgco2e';
         registerField = 'emission_kgco2e';
         break;
