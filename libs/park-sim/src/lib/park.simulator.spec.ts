@@ -203,6 +203,24 @@ describe('ParkSimulator', () => {
     expect(decreases).toBeGreaterThan(20);
   });
 
+  it('glitch: one reading carries an absurd register value; the register itself goes on (contract §8)', () => {
+    const clean = run(demo, {}, HOUR).messages;
+    const { sim, messages } = run(demo, { faults: { glitch: 0.01 } }, HOUR);
+    expect(sim.stats.glitches).toBeGreaterThan(20);
+    const cleanByKey = new Map(clean.map((m) => [`${m.topic}@${m.tsMs}`, m.payload]));
+    let glitched = 0;
+    for (const m of messages) {
+      if (m.payload === cleanByKey.get(`${m.topic}@${m.tsMs}`)) continue;
+      glitched++;
+      const [got, want] = [JSON.parse(m.payload), JSON.parse(cleanByKey.get(`${m.topic}@${m.tsMs}`)!)];
+      const field = 'energy_kwh' in got ? 'energy_kwh' : 'emission_kgco2e';
+      expect(got[field] - want[field]).toBeGreaterThan(1e6);
+      expect({ ...got, [field]: want[field] }).toEqual(want); // nothing else changed
+    }
+    // Only the glitched readings differ: the readings after them carry the true register.
+    expect(glitched).toBe(sim.stats.glitches);
+  });
+
   it('has the same physics with and without faults', () => {
     const clean = run(demo, {}, HOUR).messages.filter((m) => m.kind === 'reading');
     const faulty = run(demo, { faults: { dropout: 0.2, spike: 0.05, late: 0.1, malformed: 0.05 } }, HOUR + 120_000).messages;

@@ -11,7 +11,7 @@
  */
 import { BuildingModel, DEFAULT_TIME_ZONE, ParkModel, SensorKind, SensorModel, sensorTopic } from '@park/telemetry';
 import { anomalyLoadKw, stuckRegister } from './anomalies';
-import { drawFaults, DEFAULT_LATE_MS, FaultRates, malformedPayload, NO_FAULTS, spikePowerKw } from './faults';
+import { drawFaults, DEFAULT_LATE_MS, FaultRates, glitchRegisterValue, malformedPayload, NO_FAULTS, spikePowerKw } from './faults';
 import { GroundTruth, TruthTotals, TruthWindow } from './ground-truth';
 import {
   buildingLoadKw,
@@ -91,6 +91,8 @@ export interface SimStats {
   spikes: number;
   /** Register resets. */
   resets: number;
+  /** Register readings sent with an absurd value (the register itself went on). */
+  glitches: number;
 }
 
 type Role = 'grid' | 'pv' | 'co2' | 'emission' | 'occupancy';
@@ -138,7 +140,7 @@ function roundTo(x: number, digits: number): number {
  * with increasing simulated times to get the messages sent up to then.
  */
 export class ParkSimulator {
-  readonly stats: SimStats = { sampled: 0, sent: 0, malformed: 0, duplicates: 0, late: 0, dropouts: 0, silenced: 0, spikes: 0, resets: 0 };
+  readonly stats: SimStats = { sampled: 0, sent: 0, malformed: 0, duplicates: 0, late: 0, dropouts: 0, silenced: 0, spikes: 0, resets: 0, glitches: 0 };
   private readonly sensors: SensorSim[] = [];
   private readonly pvByBuilding = new Map<string, SensorSim[]>();
   private readonly occupancyByBuilding = new Map<string, SensorSim[]>();
@@ -403,6 +405,10 @@ export class ParkSimulator {
       }
       reading[registerField] = roundTo(s.register, 6);
       if (s.role === 'grid') reading.energy_kwh = stuckRegister(this.frozen, this.scenarios, this.park.id, b, s.model.id, s.key, this.options.startMs, tMs, reading.energy_kwh);
+      if (faults.glitch) {
+        reading[registerField] = glitchRegisterValue(reading[registerField], unitHash(this.seed, s.key, tMs, 0x91));
+        this.stats.glitches++;
+      }
     }
     if (faults.spike) {
       reading.power_kw = spikePowerKw(b.contractedKw, unitHash(this.seed, s.key, tMs, 0x5c));
