@@ -69,6 +69,14 @@ export interface ParkSimulatorOptions {
   /** Delay of `late` readings, ms (default 90 000). */
   lateMs?: number;
   scenarios?: readonly Scenario[];
+  /**
+   * Registers to continue from, by `building/sensor` (energy and emission
+   * registers): the value a meter last reported and when. The simulated
+   * meter goes on counting from there, so a restarted simulation continues
+   * the stored series instead of starting another (see `resumeState` in the
+   * sim command). Sensors not listed start from their seeded value.
+   */
+  registers?: Readonly<Record<string, { value: number; atMs: number }>>;
 }
 
 /** What the simulator did so far. */
@@ -208,6 +216,25 @@ export class ParkSimulator {
   }
 
   /**
+   * Moves the simulation to `tMs` without sending anything: every meter
+   * counts on (registers, indoor air follow the physics) as if its readings
+   * were lost. For a simulation that continues a stored series from a time
+   * before the first one it should send. Faults, statistics and the ground
+   * truth are untouched.
+   */
+  skipUntil(tMs: number): void {
+    if (tMs < this.clock) return;
+    this.clock = tMs;
+    for (const s of this.sensors) {
+      while (s.nextMs <= tMs) {
+        this.advance(s, s.nextMs);
+        s.prevMs = s.nextMs;
+        s.nextMs += s.intervalMs;
+      }
+    }
+  }
+
+  /**
    * Releases the late readings still held back, stamped to be sent now (the
    * end of a run); their payloads keep their original `ts`.
    */
@@ -261,6 +288,7 @@ export class ParkSimulator {
             : role === 'emission'
               ? roundTo(rng.range(2e4, 8e5), 3)
               : 0;
+      const stored = role === 'grid' || role === 'pv' || role === 'emission' ? this.options.registers?.[`${b.id}/${m.id}`] : undefined;
       const s: SensorSim = {
         building: b,
         model: m,
@@ -270,9 +298,10 @@ export class ParkSimulator {
         intervalMs,
         // A seeded phase spreads the sensors over their interval, as real ones are.
         nextMs: this.options.startMs + 1 + rng.int(intervalMs),
-        prevMs: undefined,
+        // Continuing a stored register: its first increase counts from the stored reading.
+        prevMs: stored && stored.atMs <= this.options.startMs ? stored.atMs : undefined,
         size,
-        register,
+        register: stored ? stored.value : register,
         sinceSent: 0,
         everSent: false,
         co2Ppm: NaN,
@@ -341,9 +370,11 @@ export class ParkSimulator {
     return roundTo(max(0, s.co2Ppm + 4 * signedHash(this.seed, s.key, tMs)), 1);
   }
 
-  /** Samples sensor `s` at `tMs`: advances its state and queues what it sends. */
-  private sample(s: SensorSim, tMs: number, out: PendingLate[]): void {
-    const b = s.building;
+  /**
+   * Advances sensor `s` to `tMs` (its registers and indoor air) and returns
+   * what it reads then, with the register field and the rate that drove it.
+   */
+  private advance(s: SensorSim, tMs: number): { reading: Record<string, number>; registerField?: 'energy_kwh' | 'emission_kgco2e'; truthField?: 'energy_kwh' | 'pv_kwh' | 'emission_kgco2e'; ratePerH: number } {
     const dtH = s.prevMs === undefined ? 0 : (tMs - s.prevMs) / HOUR_MS;
     const reading: Record<string, number> = { ts: tMs };
     let truthField: 'energy_kwh' | 'pv_kwh' | 'emission_kgco2e' | undefined;
@@ -381,9 +412,16 @@ export class ParkSimulator {
       const increase = ratePerH * dtH;
       s.register += increase;
       s.sinceSent += increase;
-      // Truth starts at the meter's first reading the gateway got (ground-truth.ts).
-      if (s.everSent && truthField) this.truthAcc.add(b.id, truthField, s.prevMs!, tMs, ratePerH);
     }
+    return { reading, registerField, truthField, ratePerH };
+  }
+
+  /** Samples sensor `s` at `tMs`: advances its state and queues what it sends. */
+  private sample(s: SensorSim, tMs: number, out: PendingLate[]): void {
+    const b = s.building;
+    const { reading, registerField, truthField, ratePerH } = this.advance(s, tMs);
+    // Truth starts at the meter's first reading the gateway got (ground-truth.ts).
+    if (registerField && s.everSent && truthField) this.truthAcc.add(b.id, truthField, s.prevMs!, tMs, ratePerH);
     this.stats.sampled++;
 
     if (this.active('silent', b, tMs)) {
