@@ -4,7 +4,7 @@ import { ImplausibleStep, spreadSeries } from './energy';
 import { silenceLimitMs } from './occupancy';
 import { parkLayout, slotOf } from './park-layout';
 import { Sample, sampleOf, SAMPLE_FIELDS, Series } from './reading-series';
-import { assembleVitals, windowSnapshotter } from './scope-vitals';
+import { assembleVitals, offlineAlarmRatio, windowSnapshotter } from './scope-vitals';
 import { Alarm, ParkVitals } from './vital-signs';
 import { DEFAULT_WINDOW_MS, TimeRange, windowsInRange } from './window';
 
@@ -96,12 +96,17 @@ export function computeVitalsDetailed(
     }
   }
 
-  const snapshot = windowSnapshotter(layout, series);
+  // When the park's data began, as far as these readings tell (the
+  // recompute's context reaches an hour back): as the live engine judges it.
+  let firstDataMs = Infinity;
+  for (const s of series) if (s.length > 0 && s[0].tsMs < firstDataMs) firstDataMs = s[0].tsMs;
+  const snapshot = windowSnapshotter(layout, series, () => firstDataMs);
   let state = opts.activeAlarms ? alarmStateOf(opts.activeAlarms) : NO_ALARMS;
   const alarms: Alarm[] = [];
   const vitals = windows.map((w, k) => {
-    const v = assembleVitals(layout, w, shares[k], snapshot(w));
-    const step = evaluateAlarms(index, state, v);
+    const snap = snapshot(w);
+    const v = assembleVitals(layout, w, shares[k], snap);
+    const step = evaluateAlarms(index, state, v, { offlineRatio: offlineAlarmRatio(layout, snap) });
     state = step.state;
     alarms.push(...step.transitions);
     return applyStatus(v, state);

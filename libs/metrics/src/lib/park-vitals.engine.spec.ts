@@ -304,6 +304,24 @@ describe('ParkVitalsEngine: a device clock ahead of the gateway (contract §8 "t
   });
 });
 
+describe('ParkVitalsEngine: sensors starting', () => {
+  it('when the park’s data begins, a sensor not heard yet within its silence limit is starting, not offline (online_ratio stays as the contract says)', () => {
+    const engine = new ParkVitalsEngine(index, { startMs: T0, allowedLatenessMs: 0 });
+    // b1's meters report from the start every 10 s; its CO2 sensor (60 s) first at +100 s, its counter (30 s) never.
+    const events: VitalsEvent[] = [];
+    for (let t = 0; t <= 240; t += 10) {
+      for (const id of ['m1', 'pv1']) engine.ingest(energy('b1', id, s(t), { powerKw: 10 }));
+      if (t >= 100) engine.ingest(carbon('b1', 'c1', s(t), { co2Ppm: 600 }));
+      events.push(...engine.advance(s(t)));
+    }
+    const b1 = ofType(events, 'vitals').map((e) => e.vitals.buildings.b1.online_ratio);
+    expect(b1).toEqual([0.5, 0.75, 0.75, 0.75]); // the contract's ratio, whatever starting means
+    const offline = ofType(events, 'alarm').map((e) => e.alarm).filter((a) => a.building === 'b1' && a.rule === 'offline');
+    // The counter's limit (90 s) passed without a reading: offline from the window ending at 120 s on, never before.
+    expect(offline.map((a) => `${(a.tsMs - T0) / SEC} ${a.severity} ${a.state}`)).toEqual(['120 warn raised']);
+  });
+});
+
 describe('ParkVitalsEngine: a silent park', () => {
   it('does not derive the windows that ended before the first reading it ever had (it started before its devices)', () => {
     const engine = new ParkVitalsEngine(index, { startMs: T0, allowedLatenessMs: 30 * SEC, idleMs: 5 * MIN });

@@ -4,7 +4,7 @@ import { IntervalRule, spreadInterval } from './energy';
 import { nowState, NowSnapshot } from './now-state';
 import { ParkLayout, parkLayout, SensorSlot, slotOf } from './park-layout';
 import { firstIndexAtOrAfter, insertSample, lastIndexBefore, Sample, sampleOf, Series, trimSeries } from './reading-series';
-import { assembleVitals, WindowSnapshot, windowSnapshotter } from './scope-vitals';
+import { assembleVitals, offlineAlarmRatio, WindowSnapshot, windowSnapshotter } from './scope-vitals';
 import { Alarm, ParkVitals, VitalSigns, Window } from './vital-signs';
 import { VitalsEvent } from './vitals-event';
 import { DEFAULT_WINDOW_MS, windowStartMs } from './window';
@@ -142,7 +142,7 @@ export class ParkVitalsEngine {
     this.idleMs = opts.idleMs ?? this.allowedLatenessMs;
     this.layout = parkLayout(index);
     this.series = this.layout.sensors.map(() => []);
-    this.snapshot = windowSnapshotter(this.layout, this.series);
+    this.snapshot = windowSnapshotter(this.layout, this.series, () => this.firstDataMs);
     this.ruled = this.layout.sensors.filter((s) => s.rule);
     this.alarms = opts.activeAlarms ? alarmStateOf(opts.activeAlarms) : NO_ALARMS;
     if (opts.startMs !== undefined) this.open(windowStartMs(opts.startMs, this.windowMs));
@@ -425,7 +425,7 @@ export class ParkVitalsEngine {
     for (const slot of this.ruled) this.settleIntervals(slot, w);
     this.openStart = w.endMs;
     const vitals = assembleVitals(this.layout, w, this.sharesOf(this.closed.length - 1), entry.snapshot);
-    const step = evaluateAlarms(this.index, this.alarms, vitals);
+    const step = evaluateAlarms(this.index, this.alarms, vitals, { offlineRatio: offlineAlarmRatio(this.layout, entry.snapshot) });
     this.alarms = step.state;
     entry.vitals = applyStatus(vitals, this.alarms);
     this.trimAll(w.endMs);
