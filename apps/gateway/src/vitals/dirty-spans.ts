@@ -11,8 +11,10 @@ export interface ReadingSpan {
   /** Earliest and latest late reading, epoch ms (inclusive). */
   fromMs: number;
   toMs: number;
-  /** `building/sensor` of the late readings. */
-  sensors: Set<string>;
+  /** `building/sensor` of the late readings, each with the time of its latest one (epoch ms). */
+  sensors: Map<string, number>;
+  /** Clock time the span last received a reading: while recent, more of its readings may be on their way. */
+  lastAddedMs: number;
 }
 
 /** Windows `[fromMs, toMs)` to derive again. */
@@ -48,8 +50,8 @@ export class DirtySpans {
     return this.readings.length === 0 && this.windows.length === 0;
   }
 
-  /** A late reading of `sensor` (`building/sensor`) at `tsMs`. */
-  addReading(sensor: string, tsMs: number): void {
+  /** A late reading of `sensor` (`building/sensor`) at `tsMs`, received at clock time `nowMs`. */
+  addReading(sensor: string, tsMs: number, nowMs = 0): void {
     const near = (s: ReadingSpan) => tsMs >= s.fromMs - this.mergeGapMs && tsMs <= s.toMs + this.mergeGapMs;
     let s = this.readings[this.hint];
     if (!s || !near(s)) {
@@ -57,20 +59,22 @@ export class DirtySpans {
       s = this.readings[this.hint];
     }
     if (s) {
-      s.sensors.add(sensor);
+      s.sensors.set(sensor, Math.max(s.sensors.get(sensor) ?? -Infinity, tsMs));
+      s.lastAddedMs = Math.max(s.lastAddedMs, nowMs);
       if (tsMs < s.fromMs || tsMs > s.toMs) {
         s.fromMs = Math.min(s.fromMs, tsMs);
         s.toMs = Math.max(s.toMs, tsMs);
-        this.readings = mergeSorted(this.readings, this.mergeGapMs, this.maxSpans, (a, b) => ({
-          fromMs: Math.min(a.fromMs, b.fromMs), toMs: Math.max(a.toMs, b.toMs), sensors: new Set([...a.sensors, ...b.sensors]),
-        }));
+        this.readings = mergeSorted(this.readings, this.mergeGapMs, this.maxSpans, mergeReadingSpans);
         this.hint = 0;
       }
       return;
     }
-    this.readings = mergeSorted([...this.readings, { fromMs: tsMs, toMs: tsMs, sensors: new Set([sensor]) }], this.mergeGapMs, this.maxSpans, (a, b) => ({
-      fromMs: Math.min(a.fromMs, b.fromMs), toMs: Math.max(a.toMs, b.toMs), sensors: new Set([...a.sensors, ...b.sensors]),
-    }));
+    this.readings = mergeSorted(
+      [...this.readings, { fromMs: tsMs, toMs: tsMs, sensors: new Map([[sensor, tsMs]]), lastAddedMs: nowMs }],
+      this.mergeGapMs,
+      this.maxSpans,
+      mergeReadingSpans,
+    );
     this.hint = 0;
   }
 
@@ -91,12 +95,18 @@ export class DirtySpans {
 
   /** Puts work back (a re-derivation that failed, to be tried again). */
   restore(work: DirtyWork): void {
-    for (const r of work.readings) for (const sensor of r.sensors) {
-      this.addReading(sensor, r.fromMs);
-      this.addReading(sensor, r.toMs);
+    for (const r of work.readings) for (const [sensor, latestMs] of r.sensors) {
+      this.addReading(sensor, r.fromMs, r.lastAddedMs);
+      this.addReading(sensor, latestMs, r.lastAddedMs);
     }
     for (const w of work.windows) this.addWindows(w.fromMs, w.toMs);
   }
+}
+
+function mergeReadingSpans(a: ReadingSpan, b: ReadingSpan): ReadingSpan {
+  const sensors = new Map(a.sensors);
+  for (const [sensor, latestMs] of b.sensors) sensors.set(sensor, Math.max(sensors.get(sensor) ?? -Infinity, latestMs));
+  return { fromMs: Math.min(a.fromMs, b.fromMs), toMs: Math.max(a.toMs, b.toMs), sensors, lastAddedMs: Math.max(a.lastAddedMs, b.lastAddedMs) };
 }
 
 /** Sorts spans by start and merges those within `gapMs`; then, while more than `max`, the two closest. */

@@ -13,8 +13,18 @@ import { deriveRange } from './vitals-recompute';
 /** How the deriver paces itself. */
 export interface LateWindowsOptions {
   windowMs: number;
-  /** Work waits this long after the first dirty span, so that a burst is coalesced (ms). */
+  /**
+   * Work waits until no late reading of the park arrived for this long (ms),
+   * so that a burst is coalesced and its windows are derived once it is in.
+   */
   settleMs: number;
+  /**
+   * While late readings keep arriving, work waits at most this long after
+   * the first dirty span (ms); such a run writes every window's vitals but
+   * settles the alarms only of the windows the readings still arriving
+   * cannot change (see {@link LateWindowsDeriver}).
+   */
+  maxWaitMs: number;
   /** Parks re-derived at the same time, at most. */
   maxConcurrent: number;
   /** Chunk length: the longest the event loop is held by one derivation step is about one chunk's computation. */
@@ -29,6 +39,7 @@ export interface LateWindowsOptions {
 
 export const DEFAULT_LATE_WINDOWS_OPTIONS: Omit<LateWindowsOptions, 'windowMs'> = {
   settleMs: 1000,
+  maxWaitMs: 10_000,
   maxConcurrent: 2,
   chunkMs: 2 * 3_600_000,
   neighbourLookMs: 3_600_000,
@@ -61,6 +72,10 @@ interface ParkWork {
   dirty: DirtySpans;
   /** Clock time of the first span gathered since the last run; undefined when clean. */
   dirtySinceMs?: number;
+  /** Clock time of the park's latest late reading. */
+  lastLateMs: number;
+  /** Derive all that is gathered, alarms included, without waiting for readings still arriving (a hand-over). */
+  force: boolean;
   notBeforeMs: number;
   running: boolean;
 }
@@ -114,8 +129,10 @@ export class LateWindowsDeriver {
   /** A reading that arrived after its window closed. */
   noteLateReading(park: ParkIndex, building: string, sensor: string, tsMs: number): void {
     const w = this.work(park);
-    w.dirty.addReading(`${building}/${sensor}`, tsMs);
-    w.dirtySinceMs ??= this.clock.now();
+    const nowMs = this.clock.now();
+    w.dirty.addReading(`${building}/${sensor}`, tsMs, nowMs);
+    w.dirtySinceMs ??= nowMs;
+    w.lastLateMs = nowMs;
   }
 
   /** Windows `[fromMs, toMs)` to derive again as they are (a gap, a revision after late readings). */
@@ -143,10 +160,15 @@ export class LateWindowsDeriver {
     const w = this.parks.get(parkId);
     if (!w) return;
     const deadline = this.clock.now() + maxMs;
-    while ((w.running || !w.dirty.isEmpty) && this.clock.now() < deadline) {
-      if (w.dirtySinceMs !== undefined) w.dirtySinceMs = -Infinity;
-      this.pump();
-      await sleep(this.clock, 50);
+    w.force = true;
+    try {
+      while ((w.running || !w.dirty.isEmpty) && this.clock.now() < deadline) {
+        if (w.dirtySinceMs !== undefined) w.dirtySinceMs = -Infinity;
+        this.pump();
+        await sleep(this.clock, 50);
+      }
+    } finally {
+      w.force = false;
     }
   }
 
@@ -163,7 +185,7 @@ export class LateWindowsDeriver {
   private work(park: ParkIndex): ParkWork {
     let w = this.parks.get(park.model.id);
     if (!w) {
-      w = { park, dirty: new DirtySpans(this.opts.windowMs * 60), notBeforeMs: 0, running: false };
+      w = { park, dirty: new DirtySpans(this.opts.windowMs * 60), notBeforeMs: 0, running: false, lastLateMs: -Infinity, force: false };
       this.parks.set(park.model.id, w);
     }
     return w;
@@ -174,7 +196,9 @@ export class LateWindowsDeriver {
     const nowMs = this.clock.now();
     for (const w of this.parks.values()) {
       if (this.running >= this.opts.maxConcurrent) break;
-      if (w.running || w.dirtySinceMs === undefined || nowMs - w.dirtySinceMs < this.opts.settleMs || nowMs < w.notBeforeMs) continue;
+      if (w.running || w.dirtySinceMs === undefined || nowMs < w.notBeforeMs) continue;
+      const quiet = nowMs - w.dirtySinceMs >= this.opts.settleMs && nowMs - w.lastLateMs >= this.opts.settleMs;
+      if (!quiet && nowMs - w.dirtySinceMs < this.opts.maxWaitMs) continue;
       const work = w.dirty.take();
       w.dirtySinceMs = undefined;
       w.running = true;
@@ -194,12 +218,15 @@ export class LateWindowsDeriver {
       await this.sink.flush();
       const frontierMs = this.host.frontierMs(parkId);
       if (frontierMs === undefined) return;
-      const ranges = await this.rangesOf(w.park, work, frontierMs);
+      const ranges = await this.rangesOf(w.park, work, frontierMs, w.force ? Infinity : this.clock.now() - this.opts.settleMs);
       for (const r of ranges) {
-        await this.rederive(w.park, r, frontierMs, {
-          adopt: (a) => this.host.adoptAlarm(parkId, a),
-          drop: (a) => this.host.dropAlarm(parkId, a),
-        });
+        await this.rederive(
+          w.park,
+          r,
+          frontierMs,
+          { adopt: (a) => this.host.adoptAlarm(parkId, a), drop: (a) => this.host.dropAlarm(parkId, a) },
+          r.alarmsToMs,
+        );
       }
     } catch (e) {
       this.log.warn({ park: parkId, err: (e as Error).message }, `could not derive late windows again; trying again in ${this.opts.retryMs / 1000} s`);
@@ -215,32 +242,43 @@ export class LateWindowsDeriver {
    * reading, on to its next one) and those whose held values they change
    * (the silence limit on); merged with the window spans; clamped below the
    * frontier (the live engine's windows) and to the acceptance horizon.
+   *
+   * A span that received readings after `activeSinceMs` may still be
+   * receiving them (a device uploading its buffer, sensor after sensor):
+   * its windows after the earliest of its sensors' latest readings may lack
+   * readings on their way, so their alarms are not settled in this run
+   * (`alarmsToMs`): a sensor not uploaded yet would look offline.
    */
-  private async rangesOf(park: ParkIndex, work: DirtyWork, frontierMs: number): Promise<WindowSpan[]> {
+  private async rangesOf(park: ParkIndex, work: DirtyWork, frontierMs: number, activeSinceMs: number): Promise<Array<WindowSpan & { alarmsToMs: number }>> {
     const windowMs = this.opts.windowMs;
     const limitOf = new Map<string, number>();
     for (const b of park.model.buildings) for (const s of b.sensors) limitOf.set(`${b.id}/${s.id}`, silenceLimitMs(s));
-    const spans: WindowSpan[] = [...work.windows];
+    const spans: Array<WindowSpan & { alarmsToMs: number }> = work.windows.map((s) => ({ ...s, alarmsToMs: Infinity }));
     for (const r of work.readings) {
       const neighbours = await queryChainNeighbours(this.influx, park, r.fromMs, r.toMs, this.opts.neighbourLookMs);
       let fromMs = windowStartMs(r.fromMs, windowMs);
       let toMs = windowStartMs(r.toMs, windowMs) + windowMs;
-      for (const sensor of r.sensors) {
+      for (const sensor of r.sensors.keys()) {
         const n = neighbours.get(sensor);
         if (n?.beforeMs !== undefined) fromMs = Math.min(fromMs, windowStartMs(n.beforeMs, windowMs));
         if (n?.afterMs !== undefined) toMs = Math.max(toMs, windowStartMs(n.afterMs, windowMs) + windowMs);
         toMs = Math.max(toMs, windowStartMs(r.toMs + (limitOf.get(sensor) ?? 0), windowMs) + windowMs);
       }
-      spans.push({ fromMs, toMs });
+      let earliestLatestMs = Infinity;
+      for (const latestMs of r.sensors.values()) earliestLatestMs = Math.min(earliestLatestMs, latestMs);
+      const alarmsToMs = r.lastAddedMs > activeSinceMs ? windowStartMs(earliestLatestMs, windowMs) : Infinity;
+      spans.push({ fromMs, toMs, alarmsToMs });
     }
     const oldestMs = windowStartMs(frontierMs - this.opts.horizonMs, windowMs);
-    const merged: WindowSpan[] = [];
+    const merged: Array<WindowSpan & { alarmsToMs: number }> = [];
     for (const s of spans.sort((a, b) => a.fromMs - b.fromMs)) {
-      const span = { fromMs: Math.max(windowStartMs(s.fromMs, windowMs), oldestMs), toMs: Math.min(s.toMs, frontierMs) };
+      const span = { fromMs: Math.max(windowStartMs(s.fromMs, windowMs), oldestMs), toMs: Math.min(s.toMs, frontierMs), alarmsToMs: s.alarmsToMs };
       if (span.toMs <= span.fromMs) continue;
       const last = merged[merged.length - 1];
-      if (last && span.fromMs <= last.toMs) last.toMs = Math.max(last.toMs, span.toMs);
-      else merged.push(span);
+      if (last && span.fromMs <= last.toMs) {
+        last.toMs = Math.max(last.toMs, span.toMs);
+        last.alarmsToMs = Math.min(last.alarmsToMs, span.alarmsToMs);
+      } else merged.push(span);
     }
     return merged;
   }
@@ -262,10 +300,24 @@ export class LateWindowsDeriver {
    * that still hold at the frontier and drops those found ended; without
    * one, the alarms active at the range end are returned for an engine to
    * start from. Returns the alarms the re-derivation has active at its end.
+   *
+   * `alarmsToMs`: the alarms are settled only up to there (the windows after
+   * it may still get readings); the windows after it are derived for their
+   * vitals and marked to be derived again, alarms and all, in a later run,
+   * from the raise of any alarm found late and still holding there.
    */
-  private async rederive(park: ParkIndex, range: WindowSpan, frontierMs: number, live: { adopt(a: Alarm): boolean; drop(a: Alarm): boolean } | undefined): Promise<Alarm[]> {
+  private async rederive(
+    park: ParkIndex,
+    range: WindowSpan,
+    frontierMs: number,
+    live: { adopt(a: Alarm): boolean; drop(a: Alarm): boolean } | undefined,
+    alarmsToMs = Infinity,
+  ): Promise<Alarm[]> {
     const parkId = park.model.id;
     const windowMs = this.opts.windowMs;
+    const firstMs = windowStartMs(range.fromMs, windowMs);
+    const settledToMs = Math.max(firstMs, Math.min(range.toMs, alarmsToMs));
+    const followToMs = Math.min(frontierMs, alarmsToMs);
     await this.sink.flush();
     const initial = await queryActiveAlarms(this.influx, park, range.fromMs + 1);
     const stored = await queryAlarmTransitions(this.influx, park, range.fromMs, frontierMs);
@@ -277,8 +329,10 @@ export class LateWindowsDeriver {
       // Let live windows close between chunks.
       await sleep(this.clock, 0);
     };
-    let toMs = range.toMs;
-    let res = await deriveRange(this.influx, park, range, windowMs, write, { chunkMs: this.opts.chunkMs, activeAlarms: initial, onChunk });
+    let toMs = settledToMs;
+    let res = settledToMs > firstMs
+      ? await deriveRange(this.influx, park, { fromMs: firstMs, toMs: settledToMs }, windowMs, write, { chunkMs: this.opts.chunkMs, activeAlarms: initial, onChunk })
+      : { alarms: [] as Alarm[], active: initial };
     const transitions = [...res.alarms];
     let late = lateAlarms(initial, stored, transitions);
     // An alarm found late that still holds at the range end, or a stored one
@@ -287,8 +341,8 @@ export class LateWindowsDeriver {
     // engine's frontier is reached. Not over windows that were never derived
     // (the park was not served then): there the alarm would only say that
     // nothing was there.
-    while ((late.open.length > 0 || late.ended.length > 0) && toMs < frontierMs && (await isWindowStored(this.influx, park, toMs))) {
-      const next = { fromMs: toMs, toMs: Math.min(frontierMs, toMs + this.opts.chunkMs) };
+    while ((late.open.length > 0 || late.ended.length > 0) && toMs < followToMs && (await isWindowStored(this.influx, park, toMs))) {
+      const next = { fromMs: toMs, toMs: Math.min(followToMs, toMs + this.opts.chunkMs) };
       res = await deriveRange(this.influx, park, next, windowMs, write, { chunkMs: this.opts.chunkMs, activeAlarms: res.active, onChunk });
       transitions.push(...res.alarms);
       toMs = next.toMs;
@@ -297,6 +351,14 @@ export class LateWindowsDeriver {
     const atFrontier = toMs >= frontierMs;
     const taken = late.open.filter((a) => atFrontier && (live ? live.adopt(a) : true));
     if (live && atFrontier) for (const a of late.ended) live.drop(a);
+    if (toMs < range.toMs && alarmsToMs < range.toMs) {
+      // Readings may still be on their way for what follows: its vitals now,
+      // its alarms (and those of an alarm found holding at the cut) later.
+      await deriveRange(this.influx, park, { fromMs: toMs, toMs: range.toMs }, windowMs, write, { chunkMs: this.opts.chunkMs, activeAlarms: res.active, onChunk });
+      const againMs = Math.min(toMs, ...late.open.map((a) => windowStartMs(a.tsMs - windowMs, windowMs)));
+      this.markWindows(park, againMs, range.toMs);
+      toMs = range.toMs;
+    }
     for (const a of [...late.closed, ...late.ended, ...taken].sort((x, y) => x.tsMs - y.tsMs)) {
       const line = alarmLine(a);
       if (line) this.sink.write([line]);
