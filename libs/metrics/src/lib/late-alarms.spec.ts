@@ -37,6 +37,11 @@ describe('lateAlarms (contract §8: alarms found in re-derived windows)', () => 
       [], [a('raised', 4), a('cleared', 6)], [a('raised', 3), a('cleared', 6)], [], [],
     ],
     [
+      'an episode that ends where the live one begins (live saw its load smeared into the next window): no window in common, both stand',
+      [], [a('raised', 6, 'critical')], [a('raised', 3, 'critical'), a('cleared', 6, 'critical')],
+      ['b1/demand:critical:raised@3 late', 'b1/demand:critical:cleared@6 late'], [],
+    ],
+    [
       'an episode that still holds at the range end: for the live derivation to take over',
       [], [], [a('raised', 3)], [], ['b1/demand:warn:raised@3 late'],
     ],

@@ -43,11 +43,17 @@ export function alarmEpisodes(initial: Iterable<Alarm>, transitions: readonly Al
   return all;
 }
 
-/** Whether two episodes of the same building, rule and severity share an instant (an open one lasts for ever). */
+/**
+ * Whether two episodes of the same building, rule and severity share a
+ * window (an open one lasts for ever). An episode holds over the windows
+ * ending in `[raised, cleared)`: a raise is stamped with the end of the first
+ * window in alarm, a clear with the end of the first window out of it; one
+ * that ends where the other begins shares no window with it.
+ */
 function overlap(a: AlarmEpisode, b: AlarmEpisode): boolean {
   const aEnd = a.cleared?.tsMs ?? Infinity;
   const bEnd = b.cleared?.tsMs ?? Infinity;
-  return a.raised.tsMs <= bEnd && b.raised.tsMs <= aEnd;
+  return a.raised.tsMs < bEnd && b.raised.tsMs < aEnd;
 }
 
 /** What re-deriving windows found about alarms, against what is stored (see {@link lateAlarms}). */
