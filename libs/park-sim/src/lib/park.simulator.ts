@@ -335,7 +335,7 @@ export class ParkSimulator {
     } else {
       let pv = 0;
       for (const p of this.pvByBuilding.get(b.id) ?? []) pv += this.pvKw(p, tMs);
-      net = anomalyLoadKw(this.scenarios, this.park.id, b, this.options.startMs, tMs, buildingLoadKw(this.seed, this.park.id, b, tMs, this.localTime)) - pv;
+      net = anomalyLoadKw(this.scenarios, this.park.id, b, this.options.startMs, tMs, buildingLoadKw(this.seed, this.park.id, b, tMs, this.localTime), this.localTime) - pv;
     }
     return roundTo(s.size * net * (1 + 0.01 * signedHash(this.seed, s.key, tMs)), 3);
   }
