@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const db = 'burst';
   await influxdb.createDatabase(influx.url, db);
   console.log(`late-burst benchmark: ${os.cpus()[0].model}, ${os.cpus().length} cores, node ${process.version}; ${SENSORS} sensors every ${INTERVAL_S} s, ${HOURS} h buffered; windows ${WINDOW_MS} ms, lateness ${LATENESS_MS} ms`);
-  const gw = await startGateway({ name: 'late-burst-bench', env: { INFLUX_URL: influx.url, INFLUX_DB: db, PARK_MODEL: modelFile, VITALS_WINDOW_MS: String(WINDOW_MS), VITALS_LATENESS_MS: String(LATENESS_MS), LOG_LEVEL: 'warn' } });
+  const gw = await startGateway({ name: 'late-burst-bench', env: { INFLUX_URL: influx.url, INFLUX_DB: db, PARK_MODEL: modelFile, VITALS_WINDOW_MS: String(WINDOW_MS), VITALS_LATENESS_MS: String(LATENESS_MS), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' } });
   const received: Array<{ atMs: number; endMs: number }> = [];
   const ws = new WebSocket(`${gw.liveUrl}?park=burst`);
   ws.on('message', (data) => {
@@ -133,6 +133,9 @@ async function main(): Promise<void> {
     console.log(`re-derived: ${last} windows in all (${(last / windows).toFixed(2)} × the ${windows} of the day); done ${((doneAt - uploadTo) / 1000).toFixed(1)} s after the upload ended (${((doneAt - uploadFrom) / 1000).toFixed(1)} s after it began)`);
     // Each buffered meter drew 2000 kW: ${SENSORS} × 2000 kW over a window, plus the live building.
     console.log(`  stored day windows: ${day.count}; park energy per window ${Number(day.min).toFixed(3)} .. ${Number(day.max).toFixed(3)} kWh (the buffered meters alone: ${((SENSORS * 2000 * WINDOW_MS) / 3_600_000).toFixed(3)} kWh)`);
+    const expectedKwh = (SENSORS * 2000 * WINDOW_MS) / 3_600_000;
+    const off = rowsOf(await influxQuery(influx.url, db, `SELECT energy_kwh FROM vitals WHERE scope = 'park' AND time >= ${dayStart + WINDOW_MS}ms AND time < ${dayEnd - WINDOW_MS}ms AND (energy_kwh < ${expectedKwh * 0.999} OR energy_kwh > ${expectedKwh * 1.01})`));
+    console.log(`  day windows off by more than 0.1 % (the live building adds up to 1 %): ${off.length}${off.slice(0, 5).map((r) => ` ${new Date(r.time as number).toISOString()} ${Number(r.energy_kwh).toFixed(3)} kWh`).join(';')}`);
     await sleep(WINDOW_MS * 2 + LATENESS_MS);
     const lag = (from: number, to: number) => received.filter((r) => r.endMs > from && r.endMs <= to).map((r) => r.atMs - r.endMs);
     console.log(`window end → live vitals message (lateness ${LATENESS_MS} ms included):`);

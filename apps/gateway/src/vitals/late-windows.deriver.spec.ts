@@ -58,7 +58,7 @@ function parkReadings(fromMs: number, toMs: number, silent: Array<{ key: string;
   return out;
 }
 
-function setup() {
+function setup(opts: { maxAlarmWaitMs?: number } = {}) {
   const clock = new ManualClock(T0 + 2 * 3_600_000);
   const influx = new StoredReadings();
   const sink = new MemorySink();
@@ -78,6 +78,7 @@ function setup() {
     windowMs: WINDOW_MS,
     settleMs: 1000,
     maxWaitMs: 3000,
+    maxAlarmWaitMs: opts.maxAlarmWaitMs ?? 120_000,
   });
   deriver.start();
   /** Moves the clock in small steps, letting the fake I/O (promises) run in between. */
@@ -93,10 +94,13 @@ function setup() {
    * message every 100 ms (closer than the settle time: the upload never looks
    * finished until it is).
    */
-  const upload = async (readings: Reading[]) => {
+  const upload = async (readings: Reading[], sensorOrder?: string[]) => {
     const chunks = new Map<string, Reading[]>();
+    // With a sensor order: one sensor's whole buffer after another's, in that order.
+    for (const key of sensorOrder ?? []) for (let c = 0; c < 12; c++) chunks.set(`${key}|${c}`, []);
     for (const r of [...readings].sort((a, b) => a.tsMs - b.tsMs)) {
-      const key = `${Math.floor((r.tsMs - T0) / 600_000)}|${r.building}/${r.sensor}`;
+      const chunk = Math.floor((r.tsMs - T0) / 600_000);
+      const key = sensorOrder ? `${r.building}/${r.sensor}|${chunk}` : `${chunk}|${r.building}/${r.sensor}`;
       chunks.set(key, [...(chunks.get(key) ?? []), r]);
     }
     for (const batch of chunks.values()) {
@@ -146,6 +150,45 @@ describe('LateWindowsDeriver: an upload still under way (contract §8, late read
     }
     expect(want.size).toBe(2 * 360);
     expect(stored).toEqual(want);
+  });
+
+  it('the same when it uploads sensor after sensor (the sensors still to come are not known yet)', async () => {
+    const t = setup();
+    const readings = parkReadings(T0, T0 + 2 * 3_600_000);
+    // b2's meter first; b2's other sensors last: while b1 uploads, b2 has one sensor of three (below the 50 % of `offline`).
+    const uploading = t.upload(readings, ['b2/m1', 'b1/m1', 'b1/pv1', 'b1/c1', 'b1/o1', 'b2/boiler', 'b2/o1']);
+    let done = false;
+    void uploading.then(() => (done = true));
+    let midUploadWindows = 0;
+    while (!done) {
+      await t.drive(50);
+      if (!done) midUploadWindows = t.metrics.rederivedWindows;
+    }
+    expect(midUploadWindows).toBeGreaterThan(0);
+    await t.drive(5000);
+    expect(t.deriver.isIdle).toBe(true);
+    expect(t.lateAlarms).toEqual([]);
+    expect(t.sink.lines.filter((l) => l.startsWith('alarms,'))).toEqual([]);
+  });
+
+  it('settles the alarms after maxAlarmWaitMs even while late readings keep coming', async () => {
+    const t = setup({ maxAlarmWaitMs: 6000 });
+    const silentFrom = T0 + 30 * 60_000;
+    // The first hour, with b2's meter silent for 20 minutes.
+    await t.upload(parkReadings(T0, T0 + 3_600_000, [{ key: 'b2/m1', fromMs: silentFrom, toMs: silentFrom + 20 * 60_000 }]));
+    // Then a trickle of the second hour: one message every 100 ms, for longer than maxAlarmWaitMs.
+    const trickle = parkReadings(T0 + 3_600_000, T0 + 2 * 3_600_000).sort((a, b) => a.tsMs - b.tsMs);
+    let raisedAt: number | undefined;
+    for (let i = 0; i < trickle.length && raisedAt === undefined; i += 5) {
+      const batch = trickle.slice(i, i + 5);
+      t.influx.readings.push(...batch);
+      for (const r of batch) t.deriver.noteLateReading(park, r.building, r.sensor, r.tsMs);
+      await t.drive(100);
+      if (t.lateAlarms.some((a) => a.state === 'raised')) raisedAt = t.clock.now();
+    }
+    expect(raisedAt).toBeDefined();
+    const raised = t.lateAlarms.filter((a) => a.state === 'raised');
+    expect(raised.every((a) => a.building === 'b2' && a.tsMs > silentFrom && a.tsMs < silentFrom + 20 * 60_000)).toBe(true);
   });
 
   it('still raises, once, late, an alarm the uploaded readings do show (a meter silent for 20 minutes)', async () => {

@@ -20,11 +20,17 @@ export interface LateWindowsOptions {
   settleMs: number;
   /**
    * While late readings keep arriving, work waits at most this long after
-   * the first dirty span (ms); such a run writes every window's vitals but
-   * settles the alarms only of the windows the readings still arriving
-   * cannot change (see {@link LateWindowsDeriver}).
+   * the first dirty span (ms); such a run writes the windows' vitals only,
+   * and leaves their alarms to a run once the readings stop (see
+   * {@link LateWindowsDeriver}).
    */
   maxWaitMs: number;
+  /**
+   * Alarms left to a later run are settled at the latest this long after
+   * (ms), readings still arriving or not: then only up to the earliest of
+   * the still-active spans' sensors' latest readings.
+   */
+  maxAlarmWaitMs: number;
   /** Parks re-derived at the same time, at most. */
   maxConcurrent: number;
   /** Chunk length: the longest the event loop is held by one derivation step is about one chunk's computation. */
@@ -40,6 +46,7 @@ export interface LateWindowsOptions {
 export const DEFAULT_LATE_WINDOWS_OPTIONS: Omit<LateWindowsOptions, 'windowMs'> = {
   settleMs: 1000,
   maxWaitMs: 10_000,
+  maxAlarmWaitMs: 120_000,
   maxConcurrent: 2,
   chunkMs: 2 * 3_600_000,
   neighbourLookMs: 3_600_000,
@@ -74,6 +81,10 @@ interface ParkWork {
   dirtySinceMs?: number;
   /** Clock time of the park's latest late reading. */
   lastLateMs: number;
+  /** Windows whose vitals were derived while late readings still arrived: their alarms are still to settle. */
+  alarmsPending: DirtySpans;
+  /** Clock time windows were first left in `alarmsPending`; undefined when none are. */
+  alarmsPendingSinceMs?: number;
   /** Derive all that is gathered, alarms included, without waiting for readings still arriving (a hand-over). */
   force: boolean;
   notBeforeMs: number;
@@ -88,11 +99,20 @@ interface ParkWork {
  * `vitals` points equal a recompute of the stored readings.
  *
  * Batched and bounded: per park, what arrives is gathered as a few merged
- * spans ({@link DirtySpans}) and taken at once `settleMs` after the first;
- * at most `maxConcurrent` parks are derived at a time, one run per park,
+ * spans ({@link DirtySpans}) and taken at once when no late reading arrived
+ * for `settleMs`; at most `maxConcurrent` parks are derived at a time, one
+ * run per park,
  * chunk by chunk, the event loop free between chunks, so live windows keep
  * closing. Before deriving, the sink is flushed: the late readings are then
  * queryable.
+ *
+ * An upload still under way (a device sending its buffer, sensor after
+ * sensor or chunk after chunk): the windows' vitals are written every
+ * `maxWaitMs` (each run derives what arrived since the last one), but
+ * their alarms are settled only once the readings stop: before, a sensor
+ * whose part has not come yet would look offline. After `maxAlarmWaitMs`
+ * they are settled anyway, up to the earliest of the active spans'
+ * sensors' latest readings.
  *
  * Alarm transitions found in re-derived windows that storage does not hold
  * yet (see `lateAlarms` in libs/metrics) are written and pushed with their
@@ -149,6 +169,8 @@ export class LateWindowsDeriver {
     if (!w) return;
     w.dirty.take();
     w.dirtySinceMs = undefined;
+    w.alarmsPending.take();
+    w.alarmsPendingSinceMs = undefined;
   }
 
   /**
@@ -162,8 +184,7 @@ export class LateWindowsDeriver {
     const deadline = this.clock.now() + maxMs;
     w.force = true;
     try {
-      while ((w.running || !w.dirty.isEmpty) && this.clock.now() < deadline) {
-        if (w.dirtySinceMs !== undefined) w.dirtySinceMs = -Infinity;
+      while ((w.running || !w.dirty.isEmpty || !w.alarmsPending.isEmpty) && this.clock.now() < deadline) {
         this.pump();
         await sleep(this.clock, 50);
       }
@@ -174,7 +195,7 @@ export class LateWindowsDeriver {
 
   /** Whether nothing is gathered or running. */
   get isIdle(): boolean {
-    return this.running === 0 && [...this.parks.values()].every((w) => w.dirty.isEmpty);
+    return this.running === 0 && [...this.parks.values()].every((w) => w.dirty.isEmpty && w.alarmsPending.isEmpty);
   }
 
   /** Resolves once nothing is gathered or running (for shutdown and tests). */
@@ -185,7 +206,15 @@ export class LateWindowsDeriver {
   private work(park: ParkIndex): ParkWork {
     let w = this.parks.get(park.model.id);
     if (!w) {
-      w = { park, dirty: new DirtySpans(this.opts.windowMs * 60), notBeforeMs: 0, running: false, lastLateMs: -Infinity, force: false };
+      w = {
+        park,
+        dirty: new DirtySpans(this.opts.windowMs * 60),
+        alarmsPending: new DirtySpans(this.opts.windowMs * 60),
+        notBeforeMs: 0,
+        running: false,
+        lastLateMs: -Infinity,
+        force: false,
+      };
       this.parks.set(park.model.id, w);
     }
     return w;
@@ -196,14 +225,17 @@ export class LateWindowsDeriver {
     const nowMs = this.clock.now();
     for (const w of this.parks.values()) {
       if (this.running >= this.opts.maxConcurrent) break;
-      if (w.running || w.dirtySinceMs === undefined || nowMs < w.notBeforeMs) continue;
-      const quiet = nowMs - w.dirtySinceMs >= this.opts.settleMs && nowMs - w.lastLateMs >= this.opts.settleMs;
-      if (!quiet && nowMs - w.dirtySinceMs < this.opts.maxWaitMs) continue;
+      const mode = this.due(w, nowMs);
+      if (!mode) continue;
       const work = w.dirty.take();
       w.dirtySinceMs = undefined;
+      if (mode === 'all') {
+        work.windows.push(...w.alarmsPending.take().windows);
+        w.alarmsPendingSinceMs = undefined;
+      }
       w.running = true;
       this.running++;
-      void this.run(w, work).finally(() => {
+      void this.run(w, work, mode).finally(() => {
         w.running = false;
         this.running--;
         if (this.isIdle) for (const resolve of this.idle.splice(0)) resolve();
@@ -211,7 +243,22 @@ export class LateWindowsDeriver {
     }
   }
 
-  private async run(w: ParkWork, work: DirtyWork): Promise<void> {
+  /**
+   * Whether a park's run is due, and what it settles: `all` (vitals and
+   * alarms: the late readings stopped, or a hand-over, or alarms waited
+   * `maxAlarmWaitMs`) or `vitals` (late readings still arriving, the first
+   * of them waiting for `maxWaitMs`).
+   */
+  private due(w: ParkWork, nowMs: number): 'all' | 'vitals' | undefined {
+    if (w.running || nowMs < w.notBeforeMs) return undefined;
+    if (w.dirtySinceMs === undefined && w.alarmsPendingSinceMs === undefined) return undefined;
+    if (w.force) return 'all';
+    const quiet = nowMs - w.lastLateMs >= this.opts.settleMs && (w.dirtySinceMs === undefined || nowMs - w.dirtySinceMs >= this.opts.settleMs);
+    if (quiet || (w.alarmsPendingSinceMs !== undefined && nowMs - w.alarmsPendingSinceMs >= this.opts.maxAlarmWaitMs)) return 'all';
+    return w.dirtySinceMs !== undefined && nowMs - w.dirtySinceMs >= this.opts.maxWaitMs ? 'vitals' : undefined;
+  }
+
+  private async run(w: ParkWork, work: DirtyWork, mode: 'all' | 'vitals'): Promise<void> {
     const parkId = w.park.model.id;
     try {
       // The late readings (and the live points before them) must be in InfluxDB before it is asked.
@@ -219,6 +266,10 @@ export class LateWindowsDeriver {
       const frontierMs = this.host.frontierMs(parkId);
       if (frontierMs === undefined) return;
       const ranges = await this.rangesOf(w.park, work, frontierMs, w.force ? Infinity : this.clock.now() - this.opts.settleMs);
+      if (mode === 'vitals') {
+        for (const r of ranges) await this.deriveVitals(w, r);
+        return;
+      }
       for (const r of ranges) {
         await this.rederive(
           w.park,
@@ -234,6 +285,31 @@ export class LateWindowsDeriver {
       w.dirtySinceMs ??= this.clock.now();
       w.notBeforeMs = this.clock.now() + this.opts.retryMs;
     }
+  }
+
+  /**
+   * Derives a range for its vitals only, while late readings still arrive;
+   * its alarms are left to a later run ({@link ParkWork.alarmsPending}).
+   */
+  private async deriveVitals(w: ParkWork, range: WindowSpan): Promise<void> {
+    await deriveRange(this.influx, w.park, range, this.opts.windowMs, (lines) => this.sink.write(lines), {
+      chunkMs: this.opts.chunkMs,
+      onChunk: (c, res) => this.chunkDone(w.park.model.id, res),
+    });
+    w.alarmsPending.addWindows(range.fromMs, range.toMs);
+    w.alarmsPendingSinceMs ??= this.clock.now();
+    this.log.info(
+      { park: w.park.model.id, from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString(), windows: (range.toMs - range.fromMs) / this.opts.windowMs },
+      'derived closed windows again from the stored readings, their vitals only: late readings still arriving',
+    );
+  }
+
+  /** After each chunk of a derivation: counts, tells the host, lets live windows close. */
+  private async chunkDone(parkId: string, res: { vitals: ParkVitals[]; implausible: Array<{ building: string; sensor: string; step: ImplausibleStep }> }): Promise<void> {
+    this.metrics.rederivedWindows += res.vitals.length;
+    for (const v of res.vitals) this.host.rederived(v);
+    for (const x of res.implausible) this.host.implausible(parkId, x.building, x.sensor, x.step);
+    await sleep(this.clock, 0);
   }
 
   /**
@@ -322,13 +398,7 @@ export class LateWindowsDeriver {
     const initial = await queryActiveAlarms(this.influx, park, range.fromMs + 1);
     const stored = await queryAlarmTransitions(this.influx, park, range.fromMs, frontierMs);
     const write = (lines: string[]) => this.sink.write(lines);
-    const onChunk = async (_c: unknown, res: { vitals: ParkVitals[]; implausible: Array<{ building: string; sensor: string; step: ImplausibleStep }> }) => {
-      this.metrics.rederivedWindows += res.vitals.length;
-      for (const v of res.vitals) this.host.rederived(v);
-      for (const x of res.implausible) this.host.implausible(parkId, x.building, x.sensor, x.step);
-      // Let live windows close between chunks.
-      await sleep(this.clock, 0);
-    };
+    const onChunk = (_c: unknown, res: { vitals: ParkVitals[]; implausible: Array<{ building: string; sensor: string; step: ImplausibleStep }> }) => this.chunkDone(parkId, res);
     let toMs = settledToMs;
     let res = settledToMs > firstMs
       ? await deriveRange(this.influx, park, { fromMs: firstMs, toMs: settledToMs }, windowMs, write, { chunkMs: this.opts.chunkMs, activeAlarms: initial, onChunk })
