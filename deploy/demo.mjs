@@ -15,7 +15,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { createDatabase, ping, query, startInfluxdb } from './lib/influxdb.cjs';
+import { createDatabase, ping, startInfluxdb } from './lib/influxdb.cjs';
 import { ensureDebianPackages } from './lib/packages.cjs';
 import { canBind } from './lib/ports.cjs';
 import { dataRoot, logTail, repoRoot, spawnLogged, stopChild, track, waitReady } from './lib/process.cjs';
@@ -61,7 +61,10 @@ const mqttUrl = config.mqttUrl ?? `mqtt://${deviceHost}:${mqttPort}`;
 const wsUrl = config.mqttHost === config.httpHost ? `ws://${reachHost}:${httpPort}/mqtt` : `ws://${deviceHost}:${config.mqttWsPort}/mqtt`;
 const SIM_USERNAME = 'park-sim';
 const SIM_FAULTS = 'malformed=0.001,duplicate=0.002';
-// The simulator starts this far in the past so the twin opens with history.
+// The simulator starts this far in the past so the twin opens with history;
+// the gateway derives the windows of those (late) readings by itself
+// (contract §8). A second run continues what is stored: its meters go on
+// from their stored registers, and it backfills only what is missing.
 const BACKFILL_HOURS = 2;
 const simStartMs = Date.now() - BACKFILL_HOURS * 3_600_000;
 
@@ -93,42 +96,6 @@ async function main() {
   if (stopping) return;
   startSimulator();
   printUrls();
-  await recomputeBackfill();
-}
-
-/**
- * The simulator starts BACKFILL_HOURS in the past, sends that period as fast
- * as the gateway takes it, then goes on in real time, so the twin opens with
- * history to chart. Those readings are older than the live windows (the live
- * engine counts them as late), so once the simulator has caught up we
- * recompute the vital signs of the backfilled period: the documented path for
- * late data.
- */
-async function recomputeBackfill() {
-  const fromMs = simStartMs;
-  let caughtUp = false;
-  for (let i = 0; i < 240 && !stopping && !caughtUp; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    try {
-      const series = await query(influxUrl, influxDb, 'SELECT last("power_kw") FROM "energy" WHERE time > now() - 2m');
-      caughtUp = series.length > 0;
-    } catch {
-      /* InfluxDB busy: try again */
-    }
-  }
-  if (!caughtUp || stopping) return;
-  const toMs = Date.now() - 60_000;
-  say(`simulator caught up; recomputing vital signs of the backfilled ${BACKFILL_HOURS} h`);
-  const rc = spawn(process.execPath, [dist('apps/gateway/src/vitals/recompute.main.js'), '--from', String(fromMs), '--to', String(toMs)], {
-    cwd: repoRoot,
-    env: { ...env, INFLUX_URL: influxUrl, INFLUX_DB: influxDb },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  rc.stderr.on('data', (c) => (err += c));
-  const code = await new Promise((r) => rc.on('exit', r));
-  if (code === 0) say('history of the backfilled period is ready');
-  else say(`recompute failed (exit ${code}); the twin shows live data only: ${err.trim().split('\n').pop()}`);
 }
 
 async function ensureInflux() {
@@ -315,9 +282,10 @@ function startSimulator() {
     '--seed', '42',
     '--faults', SIM_FAULTS,
     '--from', String(simStartMs),
+    '--continue', '--influx-url', influxUrl, '--influx-db', influxDb,
   ];
   if (env.PARK_MODEL) args.push('--park-model', env.PARK_MODEL);
-  say(`starting the simulator (seed 42, the last ${BACKFILL_HOURS} h backfilled then real time, faults ${SIM_FAULTS})`);
+  say(`starting the simulator (seed 42, continuing what is stored, at most the last ${BACKFILL_HOURS} h backfilled, then real time; faults ${SIM_FAULTS})`);
   const sim = track(spawn(process.execPath, args, { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
   prefixLines(sim.stdout, '[sim] ');
   prefixLines(sim.stderr, '[sim] ');

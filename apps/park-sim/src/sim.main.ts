@@ -11,6 +11,7 @@ import { MqttPublisher } from './mqtt.publisher';
 import { checkScenarioTargets, loadParkModels, readCredentials, SimInputError } from './sim.inputs';
 import { parseSimArgs, SIM_USAGE } from './sim.options';
 import { formatSummary, SimRunner } from './sim.runner';
+import { readStoredState, resumePlan, StoredState } from './stored-state';
 
 async function main(): Promise<number> {
   const nowMs = Date.now();
@@ -46,8 +47,29 @@ async function main(): Promise<number> {
     throw e;
   }
 
-  const startMs = options.fromMs ?? nowMs;
-  const endMs = Math.min(options.toMs ?? Infinity, options.durationS !== undefined ? startMs + options.durationS * 1000 : Infinity);
+  const askedStartMs = options.fromMs ?? nowMs;
+  // --continue: each park goes on from what InfluxDB holds of it.
+  const stored = new Map<string, StoredState | undefined>();
+  if (options.resumeFrom) {
+    for (const park of parks) {
+      try {
+        const state = await readStoredState(options.resumeFrom, park.id);
+        stored.set(park.id, state);
+        log(state
+          ? `sim: ${park.id}: continuing the stored readings (newest ${new Date(state.resumeMs).toISOString()}, ${Object.keys(state.registers).length} registers)`
+          : `sim: ${park.id}: nothing stored yet in ${options.resumeFrom.url} database ${options.resumeFrom.db}; starting afresh`);
+      } catch (e) {
+        log(`sim: warning: ${park.id}: cannot read what is stored (${(e as Error).message}); starting afresh`);
+      }
+    }
+  }
+  const plans = new Map(parks.map((p) => [p.id, resumePlan(askedStartMs, stored.get(p.id))]));
+  const startMs = Math.min(...[...plans.values()].map((p) => p.startMs));
+  const endMs = Math.min(options.toMs ?? Infinity, options.durationS !== undefined ? askedStartMs + options.durationS * 1000 : Infinity);
+  if (endMs <= startMs) {
+    log(`sim: nothing to send: the stored readings reach ${new Date(startMs).toISOString()}, past the end asked for`);
+    return 0;
+  }
   const publishers: MqttPublisher[] = [];
   try {
     for (const park of parks) {
@@ -70,10 +92,21 @@ async function main(): Promise<number> {
 
   const truthOut = options.truthFile ? fs.createWriteStream(options.truthFile) : undefined;
   const runner = new SimRunner(
-    parks.map((park, i) => ({
-      sim: new ParkSimulator(park, { seed: options.seed, startMs, faults: options.faults, lateMs: options.lateMs, scenarios: options.scenarios }),
-      sink: publishers[i],
-    })),
+    parks.map((park, i) => {
+      const plan = plans.get(park.id)!;
+      const state = stored.get(park.id);
+      const sim = new ParkSimulator(park, {
+        seed: options.seed,
+        startMs: plan.skipFromMs ?? plan.startMs,
+        faults: options.faults,
+        lateMs: options.lateMs,
+        scenarios: options.scenarios,
+        registers: state?.registers,
+      });
+      // The meters counted on while nothing was sent.
+      if (plan.skipFromMs !== undefined) sim.skipUntil(plan.startMs);
+      return { sim, sink: publishers[i] };
+    }),
     { startMs, endMs, speed: options.speed, batch: options.batch },
     {
       now: Date.now,

@@ -30,6 +30,7 @@ describe('parseSimArgs', () => {
       scenarios: [],
       truthFile: undefined,
       quiet: false,
+      resumeFrom: undefined,
     });
     const fromEnv = options([], { PARK_MODEL: 'a.json, b.json', MQTT_URL: 'ws://127.0.0.1:3000/mqtt', MQTT_USERNAME: 'u', MQTT_PASSWORD: 'p' });
     expect(fromEnv.parkModels).toEqual(['a.json', 'b.json']);
@@ -56,6 +57,14 @@ describe('parseSimArgs', () => {
       inFlight: 50, faults: { ...NO_FAULTS, dropout: 0.1 }, lateMs: 5000, truthFile: 't.ndjson', quiet: true,
     });
     expect(o.scenarios.map((s) => `${s.kind}:${s.building}`)).toEqual(['co2:b03', 'silent:b05']);
+  });
+
+  it('--continue reads InfluxDB from the flags or the gateway’s environment', () => {
+    expect(options(['--continue']).resumeFrom).toEqual({ url: 'http://127.0.0.1:8086', db: 'park', token: undefined });
+    expect(options(['--continue'], { INFLUX_URL: 'http://db:8086/', INFLUX_DB: 'twin', INFLUX_TOKEN: 't' }).resumeFrom).toEqual({ url: 'http://db:8086', db: 'twin', token: 't' });
+    expect(options(['--continue', '--influx-url', 'https://db', '--influx-db', 'x']).resumeFrom).toMatchObject({ url: 'https://db', db: 'x' });
+    expect(parse(['--influx-db', 'x'])).toEqual({ ok: false, error: '--influx-url and --influx-db go with --continue' });
+    expect(parse(['--continue', '--influx-url', 'db:8086'])).toMatchObject({ ok: false, error: expect.stringMatching(/must be http:\/\/host/) });
   });
 
   it('answers --help', () => {

@@ -38,6 +38,12 @@ export interface SimOptions {
   /** NDJSON file for the ground truth. */
   truthFile?: string;
   quiet: boolean;
+  /**
+   * Continue what InfluxDB holds of each park (`--continue`): its meters
+   * from their stored registers, nothing sent again for a period that has
+   * readings. Undefined: a fresh simulation.
+   */
+  resumeFrom?: { url: string; db: string; token?: string };
 }
 
 export type ParseOutcome =
@@ -82,6 +88,14 @@ Faults and scenarios
                               from/to in simulated seconds since the start)
 ${SCENARIO_KINDS.map((k) => `      ${k.padEnd(9)} ${SCENARIO_EFFECTS[k]}`).join('\n')}
 
+Continuing a stored run
+  --continue                  continue what InfluxDB holds of each park: meters go on
+                              from their stored registers, and nothing is sent for a
+                              period that already has readings (the start moves to the
+                              newest stored reading when that is later than --from)
+  --influx-url <url>          the gateway's InfluxDB          [env INFLUX_URL, default http://127.0.0.1:8086]
+  --influx-db <name>          its database                    [env INFLUX_DB, default park; INFLUX_TOKEN for 2.x/3.x]
+
 Output
   --truth <file>              write the ground truth per building and minute (NDJSON)
   --quiet                     no progress lines on stderr
@@ -90,9 +104,9 @@ Output
 
 const FLAGS = new Set([
   'park-model', 'url', 'username', 'password', 'credentials', 'qos', 'in-flight', 'seed', 'from', 'to', 'duration',
-  'speed', 'batch', 'faults', 'late-ms', 'scenario', 'truth',
+  'speed', 'batch', 'faults', 'late-ms', 'scenario', 'truth', 'influx-url', 'influx-db',
 ]);
-const SWITCHES = new Set(['quiet', 'help']);
+const SWITCHES = new Set(['quiet', 'help', 'continue']);
 
 /**
  * Parses `argv` (without node and script). Flags win over the environment.
@@ -202,6 +216,15 @@ export function parseSimArgs(
   const sc = parseScenarios(values.get('scenario') ?? []);
   if (!sc.ok) return fail(sc.error);
 
+  let resumeFrom: SimOptions['resumeFrom'];
+  if (switches.has('continue')) {
+    const influxUrl = (one('influx-url') ?? env.INFLUX_URL ?? 'http://127.0.0.1:8086').replace(/\/+$/, '');
+    if (!/^https?:\/\/[^/]/.test(influxUrl)) return fail(`--influx-url "${influxUrl}" must be http://host[:port] or https://`);
+    resumeFrom = { url: influxUrl, db: one('influx-db') ?? env.INFLUX_DB ?? 'park', token: env.INFLUX_TOKEN || undefined };
+  } else if (one('influx-url') !== undefined || one('influx-db') !== undefined) {
+    return fail('--influx-url and --influx-db go with --continue');
+  }
+
   return {
     ok: true,
     help: false,
@@ -225,6 +248,7 @@ export function parseSimArgs(
       scenarios: sc.scenarios,
       truthFile: one('truth'),
       quiet: switches.has('quiet'),
+      resumeFrom,
     },
   };
 }

@@ -142,6 +142,7 @@ export class SimRunner {
       ['dropout', t.dropouts],
       ['spike', t.spikes],
       ['reset', t.resets],
+      ['glitch', t.glitches],
       ['late', t.late],
       ['duplicate', t.duplicates],
       ['malformed', t.malformed],
@@ -158,7 +159,7 @@ export class SimRunner {
   }
 
   private totals(): SimStats {
-    const sum: SimStats = { sampled: 0, sent: 0, malformed: 0, duplicates: 0, late: 0, dropouts: 0, silenced: 0, spikes: 0, resets: 0 };
+    const sum: SimStats = { sampled: 0, sent: 0, malformed: 0, duplicates: 0, late: 0, dropouts: 0, silenced: 0, spikes: 0, resets: 0, glitches: 0 };
     for (const { sim } of this.parks) {
       for (const k of Object.keys(sum) as Array<keyof SimStats>) sum[k] += sim.stats[k];
     }
@@ -185,7 +186,7 @@ export function formatSummary(result: RunResult, sinks: ReadonlyArray<{ acked: n
     const s = p.stats;
     lines.push(
       `park ${p.park}: readings sampled ${s.sampled}, sent ${s.sent} (of which duplicate copies ${s.duplicates}, late ${s.late}); ` +
-        `malformed ${s.malformed} (rejected by design); not sent: dropout ${s.dropouts}, silent ${s.silenced}; spikes ${s.spikes}; resets ${s.resets}`,
+        `malformed ${s.malformed} (rejected by design); not sent: dropout ${s.dropouts}, silent ${s.silenced}; spikes ${s.spikes}; resets ${s.resets}; glitches ${s.glitches}`,
     );
     lines.push(`  building   grid kWh        pv kWh          direct kgCO2e`);
     let e = 0;

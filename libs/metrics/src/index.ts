@@ -15,3 +15,4 @@ export * from './lib/load-forecast';
 export * from './lib/trend-rules';
 export * from './lib/park-trends.engine';
 export * from './lib/monthly-report';
+export * from './lib/late-alarms';

@@ -4,6 +4,7 @@ import { TOPIC_ROOT } from '@park/telemetry';
 import { inScope, Operator } from '../auth/api-tokens';
 import { CurrentOperator, MetricsAccess, RequireRole, TokenOptional } from '../auth/auth.decorators';
 import { TELEMETRY_BROKER, TelemetryBroker } from '../broker/telemetry-broker';
+import { PARK_OWNERSHIP, ParkOwnership } from '../cluster/park-ownership';
 import { GatewayConfig } from '../config/gateway-config';
 import { CONFIG, METRICS } from '../core/core.tokens';
 import { INFLUX_INFO, InfluxServerInfo } from '../influx/influx.ports';
@@ -40,11 +41,12 @@ export class TelemetryController {
     @Inject(POINT_SINK) private readonly sink: PointSink,
     @Inject(INFLUX_INFO) private readonly influx: { get(): InfluxServerInfo },
     @Inject(TELEMETRY_BROKER) private readonly broker: TelemetryBroker,
+    @Inject(PARK_OWNERSHIP) private readonly ownership: ParkOwnership,
   ) {}
 
   @Get('api/health')
   @ApiTags('operations')
-  @ApiOperation({ summary: 'Gateway health: broker, InfluxDB reachability, write backlog, unregistered sensors. 200 when ok, 503 when degraded.' })
+  @ApiOperation({ summary: 'Gateway health: broker, InfluxDB reachability, write backlog, unregistered sensors, sensors with clocks ahead or implausible registers, the parks this gateway derives. 200 when ok, 503 when degraded.' })
   @TokenOptional()
   health(@Res({ passthrough: true }) res: { status(code: number): unknown }, @CurrentOperator() operator?: Operator) {
     const broker = this.broker.status();
@@ -66,9 +68,18 @@ export class TelemetryController {
       broker: { ...broker, url: redactUrl(broker.url), ...(broker.detail ? { detail: redactUrl(broker.detail) } : {}) },
       influx: { url: redactUrl(this.config.influx.url), ...this.influx.get(), reachable: backlog.reachable, lastError: backlog.lastError === undefined ? undefined : redactUrl(backlog.lastError), lastWriteOkAt: backlog.lastWriteOkAt },
       writeBacklog: { memoryLines: backlog.memoryLines, walLines: backlog.walLines, walBytes: backlog.walBytes },
-      readings: { received: this.metrics.readingsReceived, accepted: this.metrics.readingsAccepted, rejected: this.metrics.rejectedTotal, written: this.metrics.pointsWritten },
+      readings: {
+        received: this.metrics.readingsReceived, accepted: this.metrics.readingsAccepted, rejected: this.metrics.rejectedTotal, written: this.metrics.pointsWritten,
+        late: this.metrics.lateReadings, clockSkew: this.metrics.clockSkewReadings, implausible: this.metrics.implausibleReadings,
+      },
       parks: this.parks.all().map((p) => p.model.id).filter((id) => inScope(operator, id)),
+      // Contract §8: which parks this gateway derives (all of them when it is alone).
+      derives: this.parks.all().map((p) => p.model.id).filter((id) => inScope(operator, id) && this.ownership.owns(id)),
+      cluster: this.ownership.status(),
       unregisteredSensors: this.parks.unregisteredSensors().filter((u) => inScope(operator, u.park)),
+      // Contract §8: sensors stamped ahead of the gateway clock; registers with implausible steps.
+      skewedSensors: this.parks.skewedSensors().filter((u) => inScope(operator, u.park)),
+      implausibleSensors: this.parks.implausibleSensors().filter((u) => inScope(operator, u.park)),
     };
   }
 

@@ -184,7 +184,9 @@ describe('loadConfig (contract §1)', () => {
     expect(c.influx.batchSize).toBe(100);
     expect(c.influx.flushIntervalMs).toBe(50);
     expect(c.wal).toEqual({ dir: '/tmp/wal', maxBytes: 2 * 1024 * 1024, segmentBytes: 1024 * 1024, cacheBytes: 3 * 1024 * 1024, legacySpoolDir: '/tmp/sp', fsync: true });
-    expect(c.vitals).toEqual({ windowMs: 5000, allowedLatenessMs: 0 });
+    expect(c.vitals).toEqual({ windowMs: 5000, allowedLatenessMs: 0, idleMs: 0, startHoldMs: 10_000 });
+    expect(loadConfig({ VITALS_LATENESS_MS: '20000' }).vitals.idleMs).toBe(20_000);
+    expect(loadConfig({ VITALS_IDLE_MS: '5000' }).vitals.idleMs).toBe(5000);
     expect(c.logLevel).toBe('silent');
   });
 

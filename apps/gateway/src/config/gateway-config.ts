@@ -78,7 +78,12 @@ export interface GatewayConfig {
   wal: { dir: string; maxBytes: number; segmentBytes: number; cacheBytes: number; legacySpoolDir: string; fsync: boolean };
   parkModelFiles: string[];
   payloadLimits: PayloadLimits;
-  vitals: { windowMs: number; allowedLatenessMs: number };
+  /**
+   * Derivation (contract §6, §8): window length, allowed lateness, and how
+   * long nothing may arrive from a park before the clock alone closes its
+   * windows (a silent park).
+   */
+  vitals: { windowMs: number; allowedLatenessMs: number; idleMs: number; startHoldMs: number };
   /** Trends (contract §8): how often forecasts are refitted, and how many days of history they learn from. */
   trends: { refitMs: number; historyDays: number };
   viewerDir: string;
@@ -206,6 +211,18 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+function vitalsConfig(env: Env): GatewayConfig['vitals'] {
+  const allowedLatenessMs = int(env, 'VITALS_LATENESS_MS', 30_000, 0, 3_600_000);
+  return {
+    windowMs: int(env, 'VITALS_WINDOW_MS', 60_000, 1000, 3_600_000),
+    allowedLatenessMs,
+    // Default: as long as the allowed lateness (a park silent for longer gets its windows closed by the clock).
+    idleMs: int(env, 'VITALS_IDLE_MS', allowedLatenessMs, 0, 3_600_000),
+    // After a park is taken up, no window closes for this long: devices reconnect and send what they buffered.
+    startHoldMs: int(env, 'VITALS_START_HOLD_MS', 10_000, 0, 600_000),
+  };
+}
+
 /**
  * Reads the gateway's configuration from the environment (contract §1 plus
  * the tuning knobs documented in docs/configuration.md). Throws ConfigError
@@ -278,10 +295,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxFutureMs: int(env, 'MAX_FUTURE_S', DEFAULT_PAYLOAD_LIMITS.maxFutureMs / 1000, 0, 365 * 86400) * 1000,
       maxAgeMs: int(env, 'MAX_AGE_S', DEFAULT_PAYLOAD_LIMITS.maxAgeMs / 1000, 1, 10 * 365 * 86400) * 1000,
     },
-    vitals: {
-      windowMs: int(env, 'VITALS_WINDOW_MS', 60_000, 1000, 3_600_000),
-      allowedLatenessMs: int(env, 'VITALS_LATENESS_MS', 30_000, 0, 3_600_000),
-    },
+    vitals: vitalsConfig(env),
     trends: {
       refitMs: int(env, 'TRENDS_REFIT_MS', 3_600_000, 1000, 86_400_000),
       historyDays: int(env, 'TRENDS_HISTORY_DAYS', 28, 8, 366),

@@ -87,6 +87,13 @@ describe('alarmLine (contract §5 `alarms`)', () => {
     expect(cleared.endsWith(` ${START + 180_000}`)).toBe(true);
   });
 
+  it('a transition found late (contract §8) carries late=true; live ones carry no such field', () => {
+    expect(alarmLine({ ...alarm, late: true })).toBe(
+      `alarms,building=b1,park=tp,rule=demand,severity=critical late=true,message="load 612.5 kW above contracted 500 kW, \\"b1\\"",state="raised",threshold=500,value=612.5 ${START + 60_000}`,
+    );
+    expect(alarmLine({ ...alarm, late: false })).toBe(alarmLine(alarm));
+  });
+
 });
 
 

@@ -35,8 +35,8 @@ function escapeChar(c: string): string {
   return c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\${c}`;
 }
 
-/** A field value: a float, an integer (`{ int: n }`) or a string. */
-export type FieldValue = number | string | { int: number };
+/** A field value: a float, an integer (`{ int: n }`), a string or a boolean. */
+export type FieldValue = number | string | boolean | { int: number };
 
 /**
  * One point as a line: tags with empty or absent values are left out, tags
@@ -62,6 +62,7 @@ function fieldText(v: FieldValue | undefined): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined;
   if (typeof v === 'string') return quoteString(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
   return Number.isFinite(v.int) ? `${Math.floor(v.int)}i` : undefined;
 }
 
@@ -130,7 +131,8 @@ export function alarmLine(a: Alarm): string | undefined {
   return encodeLine(
     'alarms',
     { park: a.parkId, building: a.building, rule: a.rule, severity: a.severity },
-    { value: a.value, threshold: a.threshold, state: a.state, message: a.message },
+    // `late` only on transitions found by re-deriving windows (contract §8).
+    { value: a.value, threshold: a.threshold, state: a.state, message: a.message, late: a.late ? true : undefined },
     a.tsMs,
   );
 }

@@ -38,6 +38,14 @@ export class GatewayMetrics {
   pointsReplayed = 0;
   readonly writeLatency = new Histogram();
   lateReadings = 0;
+  /** Readings stamped ahead of the gateway clock when they arrived (contract §8). */
+  clockSkewReadings = 0;
+  /** Register steps that counted 0 because implausible (contract §8), each once. */
+  implausibleReadings = 0;
+  /** Closed windows derived again from the stored readings (late readings, a gap caught up). */
+  rederivedWindows = 0;
+  /** Alarm transitions found in re-derived windows (`late: true`). */
+  lateAlarms = 0;
   liveDroppedMessages = 0;
   /** /api/live upgrades refused because LIVE_MAX_CLIENTS were connected. */
   liveRefusedClients = 0;
@@ -47,6 +55,10 @@ export class GatewayMetrics {
    * `identifier` (0x02, contract §8 device identity), `credentials` (0x04).
    */
   readonly mqttRefused: Record<MqttRefusal, number> = Object.fromEntries(MQTT_REFUSALS.map((r) => [r, 0])) as Record<MqttRefusal, number>;
+  /** Readings this gateway ingested and forwarded to the gateway that derives their park (contract §8, scale-out). */
+  forwardedReadings = 0;
+  /** Readings other gateways forwarded to this one, for the parks it derives. */
+  forwardedReadingsReceived = 0;
   /** Gauges are read at scrape time through these callbacks. */
   gauges: Record<string, { help: string; read: () => number }> = {};
   /** Counters kept by other components, read at scrape time. */
@@ -74,7 +86,11 @@ export class GatewayMetrics {
     out.push('# HELP gateway_readings_rejected_total Readings rejected, by reason (contract section 3).', '# TYPE gateway_readings_rejected_total counter');
     for (const r of REJECT_REASONS) out.push(`gateway_readings_rejected_total{reason="${r}"} ${this.rejected[r]}`);
     counter('gateway_readings_unregistered_total', 'Stored readings from sensors the park model does not list.', this.unregisteredReadings);
-    counter('gateway_readings_late_total', 'Readings that arrived after their vitals window closed (stored raw; picked up by a recompute).', this.lateReadings);
+    counter('gateway_readings_late_total', 'Readings that arrived after their vitals window closed (stored; their windows are derived again from storage).', this.lateReadings);
+    counter('gateway_readings_clock_skew_total', 'Readings stamped ahead of the gateway clock when they arrived (stored; they never move the vitals watermark).', this.clockSkewReadings);
+    counter('gateway_readings_implausible_total', 'Register steps implying more than the plausible rate (2 x contractedKw, maxKgPerH); counted 0 in the vitals, one per step.', this.implausibleReadings);
+    counter('gateway_vitals_rederived_windows_total', 'Closed vitals windows derived again from the stored readings (late readings, gaps caught up).', this.rederivedWindows);
+    counter('gateway_vitals_late_alarms_total', 'Alarm transitions found in re-derived windows and written with late=true.', this.lateAlarms);
     counter('gateway_points_written_total', 'Points InfluxDB confirmed written (readings, vitals, alarms).', this.pointsWritten);
     counter('gateway_points_dead_lettered_total', 'Points InfluxDB refused for good (HTTP 400 on the line alone); logged with the reason.', this.pointsDeadLettered);
     counter('gateway_write_requests_total', 'Write requests sent to InfluxDB.', this.writeRequests);
@@ -82,6 +98,8 @@ export class GatewayMetrics {
     counter('gateway_points_replayed_total', 'Points sent to InfluxDB from the write-ahead log on disk (after an outage or a restart).', this.pointsReplayed);
     out.push('# HELP gateway_mqtt_connections_refused_total MQTT connections the embedded broker refused, by reason.', '# TYPE gateway_mqtt_connections_refused_total counter');
     for (const r of MQTT_REFUSALS) out.push(`gateway_mqtt_connections_refused_total{reason="${r}"} ${this.mqttRefused[r]}`);
+    counter('gateway_cluster_forwarded_readings_total', 'Readings ingested here and forwarded to the gateway that derives their park.', this.forwardedReadings);
+    counter('gateway_cluster_received_readings_total', 'Readings other gateways forwarded here, for the parks this gateway derives.', this.forwardedReadingsReceived);
     counter('gateway_live_dropped_messages_total', 'Live-stream messages dropped for slow WebSocket clients.', this.liveDroppedMessages);
     counter('gateway_live_refused_clients_total', 'Live-stream connections refused because LIVE_MAX_CLIENTS were connected.', this.liveRefusedClients);
     const h = this.writeLatency;

@@ -52,4 +52,21 @@ describe('ParkRegistry', () => {
     const admitted = Array.from({ length: 5 }, (_, i) => reg.noteUnregistered('tp', 'b1', 'energy', `x${i}`, 1, T0));
     expect(admitted).toEqual([0, 1, 2, 3, 4].map((i) => i < max));
   });
+
+  it('lists sensors stamped ahead of the clock, with how far (contract §8)', () => {
+    const reg = new ParkRegistry([indexPark(testPark())]);
+    reg.noteSkewed('tp', 'b1', 'c1', 290_000, T0);
+    reg.noteSkewed('tp', 'b1', 'c1', 1_000, T0 + 1000);
+    expect(reg.skewedSensors()).toEqual([{ park: 'tp', building: 'b1', sensor: 'c1', readings: 2, lastAheadMs: 1000, maxAheadMs: 290_000, lastSeen: '2026-11-27T08:00:01.000Z' }]);
+  });
+
+  it('counts each implausible register step once, however often its windows are derived (contract §8)', () => {
+    const reg = new ParkRegistry([indexPark(testPark())]);
+    expect(reg.noteImplausible('tp', 'b1', 'm1', 'energy_kwh', T0, 1.7e308, 2.8)).toBe(true);
+    expect(reg.noteImplausible('tp', 'b1', 'm1', 'energy_kwh', T0, 1.7e308, 2.8)).toBe(false);
+    expect(reg.noteImplausible('tp', 'b1', 'm1', 'energy_kwh', T0 + 10_000, 1.7e308, 2.8)).toBe(true);
+    expect(reg.implausibleSensors()).toEqual([
+      { park: 'tp', building: 'b1', sensor: 'm1', field: 'energy_kwh', steps: 2, last: { t: '2026-11-27T08:00:10.000Z', increase: 1.7e308, limit: 2.8 } },
+    ]);
+  });
 });

@@ -14,11 +14,45 @@ export interface UnregisteredSensor {
 /** Default of `UNREGISTERED_MAX`: distinct unregistered sensors stored per park. */
 export const DEFAULT_MAX_UNREGISTERED = 1000;
 
+/** A sensor whose readings were stamped ahead of the gateway clock (contract §8, "time"). */
+export interface SkewedSensor {
+  park: string;
+  building: string;
+  sensor: string;
+  /** Readings ahead of the clock when they arrived. */
+  readings: number;
+  /** How far ahead the latest of them was, ms. */
+  lastAheadMs: number;
+  maxAheadMs: number;
+  lastSeen: string;
+}
+
+/** A sensor whose register made implausible steps (contract §8, "register plausibility"). */
+export interface ImplausibleSensor {
+  park: string;
+  building: string;
+  sensor: string;
+  field: string;
+  /** Implausible steps (each counted 0). */
+  steps: number;
+  /** The latest one: when it ended, the increase it implied and the most that could count. */
+  last: { t: string; increase: number; limit: number };
+}
+
+/** Sensors listed at most as skewed, and as implausible (bounded tables). */
+const MAX_LISTED_SENSORS = 1000;
+
+/** Steps remembered so that a step found again (re-derived windows) is not counted twice. */
+const MAX_REMEMBERED_STEPS = 10_000;
+
 /** The parks served, and what the gateway learned about their sensors. */
 export class ParkRegistry {
   private readonly parks = new Map<string, ParkIndex>();
   private readonly unregistered = new Map<string, UnregisteredSensor>();
   private readonly unregisteredPerPark = new Map<string, number>();
+  private readonly skewed = new Map<string, SkewedSensor>();
+  private readonly implausible = new Map<string, ImplausibleSensor>();
+  private readonly stepsSeen = new Set<string>();
 
   /**
    * @param maxUnregisteredPerPark distinct unregistered sensors (park,
@@ -71,5 +105,50 @@ export class ParkRegistry {
 
   unregisteredSensors(): UnregisteredSensor[] {
     return [...this.unregistered.values()];
+  }
+
+  /** Records a reading stamped `aheadMs` ahead of the gateway clock (bounded table). */
+  noteSkewed(park: string, building: string, sensor: string, aheadMs: number, nowMs: number): void {
+    const key = `${park}/${building}/${sensor}`;
+    const seen = this.skewed.get(key);
+    const lastSeen = new Date(nowMs).toISOString();
+    if (seen) {
+      seen.readings++;
+      seen.lastAheadMs = aheadMs;
+      seen.maxAheadMs = Math.max(seen.maxAheadMs, aheadMs);
+      seen.lastSeen = lastSeen;
+    } else if (this.skewed.size < MAX_LISTED_SENSORS) {
+      this.skewed.set(key, { park, building, sensor, readings: 1, lastAheadMs: aheadMs, maxAheadMs: aheadMs, lastSeen });
+    }
+  }
+
+  skewedSensors(): SkewedSensor[] {
+    return [...this.skewed.values()];
+  }
+
+  /**
+   * Records an implausible register step ending at `toTsMs`; false when this
+   * step was recorded before (the same step found again when its windows are
+   * derived again), so that each is counted once.
+   */
+  noteImplausible(park: string, building: string, sensor: string, field: string, toTsMs: number, increase: number, limit: number): boolean {
+    const stepKey = `${park}/${building}/${sensor}/${field}@${toTsMs}`;
+    if (this.stepsSeen.has(stepKey)) return false;
+    if (this.stepsSeen.size >= MAX_REMEMBERED_STEPS) this.stepsSeen.delete(this.stepsSeen.values().next().value as string);
+    this.stepsSeen.add(stepKey);
+    const key = `${park}/${building}/${sensor}/${field}`;
+    const last = { t: new Date(toTsMs).toISOString(), increase, limit };
+    const seen = this.implausible.get(key);
+    if (seen) {
+      seen.steps++;
+      if (toTsMs >= Date.parse(seen.last.t)) seen.last = last;
+    } else if (this.implausible.size < MAX_LISTED_SENSORS) {
+      this.implausible.set(key, { park, building, sensor, field, steps: 1, last });
+    }
+    return true;
+  }
+
+  implausibleSensors(): ImplausibleSensor[] {
+    return [...this.implausible.values()];
   }
 }

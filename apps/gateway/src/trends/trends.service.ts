@@ -67,6 +67,11 @@ export class TrendsService {
       this.bus.subscribe('readings', (readings) => {
         for (const r of readings) this.engines.get(r.park)?.observeReading(r);
       }),
+      // With several gateways (contract §8, scale-out), the readings of a
+      // park that other gateways ingested reach its owner forwarded.
+      this.bus.subscribe('forwarded-readings', (readings) => {
+        for (const r of readings) this.engines.get(r.park)?.observeReading(r);
+      }),
       this.bus.subscribe('vitals', ({ vitals, revision }) => {
         if (revision) return;
         const e = this.engines.get(vitals.parkId);

@@ -71,3 +71,82 @@ export async function queryActiveAlarms(influx: InfluxQuery, park: ParkIndex, be
   }
   return [...active.values()];
 }
+
+/**
+ * The alarm transitions stored for a park in `(afterMs, untilMs]`, in time
+ * order: what re-derived windows are compared with (contract §8, late
+ * readings). Of two transitions at one time, a clear comes first (a change
+ * of severity is a clear followed by a raise).
+ */
+export async function queryAlarmTransitions(influx: InfluxQuery, park: ParkIndex, afterMs: number, untilMs: number): Promise<Alarm[]> {
+  const series = await influx.query(
+    `SELECT "state", "value", "threshold", "message", "late" FROM "alarms" WHERE "park" = ${influxString(park.model.id)} AND time > ${Math.floor(afterMs)}ms AND time <= ${Math.floor(untilMs)}ms GROUP BY "building", "rule", "severity"`,
+  );
+  const out: Alarm[] = [];
+  for (const s of series) {
+    const col = (c: string) => s.columns.indexOf(c);
+    for (const row of s.values) {
+      const state = row[col('state')];
+      if (state !== 'raised' && state !== 'cleared') continue;
+      out.push({
+        parkId: park.model.id,
+        building: s.tags?.building ?? '',
+        rule: (s.tags?.rule ?? 'demand') as AlarmRule,
+        severity: (s.tags?.severity ?? 'warn') as Severity,
+        state,
+        value: Number(row[col('value')]),
+        threshold: Number(row[col('threshold')]),
+        message: String(row[col('message')] ?? ''),
+        tsMs: row[0] as number,
+        ...(row[col('late')] === true ? { late: true } : {}),
+      });
+    }
+  }
+  return out.sort((a, b) => a.tsMs - b.tsMs || (a.state === b.state ? 0 : a.state === 'cleared' ? -1 : 1));
+}
+
+/** Per sensor (`building/sensor`), the times of the chain readings next to a span (see {@link queryChainNeighbours}). */
+export type ChainNeighbours = Map<string, { beforeMs?: number; afterMs?: number }>;
+
+/**
+ * For every sensor of a park with a cumulative register chain (contract §6:
+ * energy meters, all their readings; carbon sensors, those that carry
+ * `emission_kgco2e`), the time of its last chain reading before `beforeMs`
+ * (no older than `beforeMs - lookMs`) and of its first one after `afterMs`
+ * (no later than `afterMs + lookMs`). A reading that arrives late changes
+ * the windows of the intervals to these neighbours.
+ */
+export async function queryChainNeighbours(influx: InfluxQuery, park: ParkIndex, beforeMs: number, afterMs: number, lookMs: number): Promise<ChainNeighbours> {
+  const out: ChainNeighbours = new Map();
+  const parkIs = `"park" = ${influxString(park.model.id)}`;
+  const chains = [
+    { measurement: 'energy', field: 'power_kw', where: '' },
+    { measurement: 'energy', field: 'energy_kwh', where: '' },
+    { measurement: 'carbon', field: 'emission_kgco2e', where: ' AND "emission_kgco2e" >= 0' },
+  ];
+  for (const { measurement, field, where } of chains) {
+    const b = Math.floor(beforeMs);
+    const a = Math.floor(afterMs);
+    const before = await influx.query(`SELECT "${field}" FROM "${measurement}" WHERE ${parkIs}${where} AND time >= ${b - lookMs}ms AND time < ${b}ms GROUP BY "building", "sensor" ORDER BY time DESC LIMIT 1`);
+    const after = await influx.query(`SELECT "${field}" FROM "${measurement}" WHERE ${parkIs}${where} AND time > ${a}ms AND time <= ${a + lookMs}ms GROUP BY "building", "sensor" ORDER BY time ASC LIMIT 1`);
+    for (const [list, side] of [[before, 'beforeMs'], [after, 'afterMs']] as const) {
+      for (const s of list) {
+        const tsMs = s.values[0]?.[0];
+        if (typeof tsMs !== 'number') continue;
+        const key = `${s.tags?.building ?? ''}/${s.tags?.sensor ?? ''}`;
+        const entry = out.get(key) ?? {};
+        const seen = entry[side];
+        // Energy: any reading is in the chain (power or register): the nearest of the two fields.
+        entry[side] = seen === undefined ? tsMs : side === 'beforeMs' ? Math.max(seen, tsMs) : Math.min(seen, tsMs);
+        out.set(key, entry);
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether the park-scope `vitals` point of the window starting at `startMs` is stored (the window was derived). */
+export async function isWindowStored(influx: InfluxQuery, park: ParkIndex, startMs: number): Promise<boolean> {
+  const series = await influx.query(`SELECT count("energy_kwh") FROM "vitals" WHERE "park" = ${influxString(park.model.id)} AND "scope" = 'park' AND time >= ${Math.floor(startMs)}ms AND time <= ${Math.floor(startMs)}ms`);
+  return Number(series[0]?.values[0]?.[1] ?? 0) > 0;
+}

@@ -1,4 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Module, OnModuleInit } from '@nestjs/common';
+import { ClusterModule } from '../cluster/cluster.module';
+import { PARK_OWNERSHIP, ParkOwnership } from '../cluster/park-ownership';
 import { Clock } from '../core/clock';
 import { BUS, CLOCK, CONFIG, LOGGER, METRICS } from '../core/core.tokens';
 import { GatewayBus } from '../core/gateway.events';
@@ -11,12 +13,14 @@ import { PARKS, ParkModule } from '../park/park.module';
 import { ParkRegistry } from '../park/park-registry';
 import { POINT_SINK, PointSink } from '../sink/point-sink';
 import { SinkModule } from '../sink/sink.module';
+import { ClockSkewMonitor } from './clock-skew.monitor';
 import { HistoryService } from './history.service';
 import { HISTORY, VitalsController } from './vitals.controller';
 import { VITALS_READ_MODEL } from './vitals.read-model';
 import { VitalsService } from './vitals.service';
 
 const VITALS = Symbol('VITALS');
+const SKEW = Symbol('SKEW');
 
 /**
  * Live derivation of the vital signs (`readings` in; `vitals`, `alarm` and
@@ -24,14 +28,19 @@ const VITALS = Symbol('VITALS');
  * model, and the vitals, history, alarms and KPI routes.
  */
 @Module({
-  imports: [ParkModule, SinkModule, InfluxModule],
+  imports: [ParkModule, SinkModule, InfluxModule, ClusterModule],
   controllers: [VitalsController],
   providers: [
     {
       provide: VITALS,
-      inject: [PARKS, BUS, POINT_SINK, INFLUX_QUERY, METRICS, LOGGER, CONFIG, CLOCK],
-      useFactory: (parks: ParkRegistry, bus: GatewayBus, sink: PointSink, influx: InfluxQuery, metrics: GatewayMetrics, log: Logger, config: GatewayConfig, clock: Clock) =>
-        new VitalsService(parks, bus, sink, influx, metrics, log, config, clock),
+      inject: [PARKS, BUS, POINT_SINK, INFLUX_QUERY, METRICS, LOGGER, CONFIG, CLOCK, PARK_OWNERSHIP],
+      useFactory: (parks: ParkRegistry, bus: GatewayBus, sink: PointSink, influx: InfluxQuery, metrics: GatewayMetrics, log: Logger, config: GatewayConfig, clock: Clock, ownership: ParkOwnership) =>
+        new VitalsService(parks, bus, sink, influx, metrics, log, config, clock, ownership),
+    },
+    {
+      provide: SKEW,
+      inject: [BUS, PARKS, METRICS, CLOCK],
+      useFactory: (bus: GatewayBus, parks: ParkRegistry, metrics: GatewayMetrics, clock: Clock) => new ClockSkewMonitor(bus, parks, metrics, clock),
     },
     { provide: VITALS_READ_MODEL, useExisting: VITALS },
     { provide: HISTORY, inject: [INFLUX_QUERY], useFactory: (influx: InfluxQuery) => new HistoryService(influx) },
@@ -39,17 +48,22 @@ const VITALS = Symbol('VITALS');
   exports: [VITALS_READ_MODEL],
 })
 export class VitalsModule implements OnModuleInit, BeforeApplicationShutdown {
-  constructor(@Inject(VITALS) private readonly vitals: VitalsService) {}
+  constructor(
+    @Inject(VITALS) private readonly vitals: VitalsService,
+    @Inject(SKEW) private readonly skew: ClockSkewMonitor,
+  ) {}
 
   // Before any onApplicationBootstrap, so the engines exist before the broker
   // takes the first message.
   async onModuleInit(): Promise<void> {
+    this.skew.start();
     await this.vitals.start();
   }
 
   // Before the sink's onApplicationShutdown: the windows the clock allows
-  // are closed and their points written.
-  beforeApplicationShutdown(): void {
-    this.vitals.stop();
+  // are closed, late windows being derived finish, and their points are written.
+  async beforeApplicationShutdown(): Promise<void> {
+    this.skew.stop();
+    await this.vitals.stop();
   }
 }

@@ -8,8 +8,9 @@ import { loadConfig } from '../config/gateway-config';
 import { InfluxQuery, InfluxSeries } from '../influx/influx.ports';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { ParkRegistry } from '../park/park-registry';
-import { NOW_MAX_INTERVAL_MS, TICK_MS, VitalsService } from './vitals.service';
+import { LIVE_GAP_MS, NOW_MAX_INTERVAL_MS, TICK_MS, VitalsService } from './vitals.service';
 import { MemorySink } from '../testing/memory.sink';
+import { SOLE_OWNER } from '../cluster/park-ownership';
 import { testBus } from '../testing/test-bus';
 
 const WINDOW_MS = 10_000;
@@ -39,7 +40,7 @@ const fieldOf = (line: string, key: string): number => Number(new RegExp(`[ ,]${
  * The service on a manual clock, with what it publishes on the bus recorded
  * as the live stream would send it (closed windows, alarms, `now`).
  */
-function setup(answer?: (q: string) => InfluxSeries[] | Error) {
+function setup(answer?: (q: string) => InfluxSeries[] | Error, { idleMs = 0, env = {} }: { idleMs?: number; env?: Record<string, string> } = {}) {
   const clock = new ManualClock(T0 + 500);
   const registry = new ParkRegistry([indexPark(testPark())]);
   const bus = testBus();
@@ -48,8 +49,9 @@ function setup(answer?: (q: string) => InfluxSeries[] | Error) {
   const metrics = new GatewayMetrics();
   const logs: Array<{ level: number; msg: string }> = [];
   const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, cb) => (logs.push(JSON.parse(chunk.toString())), cb()) }));
-  const config = loadConfig({ VITALS_WINDOW_MS: String(WINDOW_MS), VITALS_LATENESS_MS: String(LATENESS_MS) });
-  const svc = new VitalsService(registry, bus, sink, influx, metrics, log, config, clock);
+  // Idle 0: the clock alone moves the watermark (never past itself), so windows close on it whether readings come or not.
+  const config = loadConfig({ VITALS_WINDOW_MS: String(WINDOW_MS), VITALS_LATENESS_MS: String(LATENESS_MS), VITALS_IDLE_MS: String(idleMs), VITALS_START_HOLD_MS: '0', ...env });
+  const svc = new VitalsService(registry, bus, sink, influx, metrics, log, config, clock, SOLE_OWNER);
   const sent: Array<{ parkId: string; msg: LiveMessage; atMs: number }> = [];
   const record = (parkId: string, msg: LiveMessage) => sent.push({ parkId, msg, atMs: clock.now() });
   bus.subscribe('vitals', ({ vitals, revision }) => revision || record(vitals.parkId, { type: 'vitals', ...vitals }));
@@ -61,34 +63,66 @@ function setup(answer?: (q: string) => InfluxSeries[] | Error) {
   const of = <T extends LiveMessage['type']>(type: T) => sent.filter((s) => s.msg.type === type).map((s) => ({ ...s, msg: s.msg as Extract<LiveMessage, { type: T }> }));
   /** What a live client's snapshot is made of (live.hub.ts builds the message). */
   const snapshot = () => ({ now: svc.now('tp', clock.now()), vitals: svc.latest('tp') ?? null, alarms: svc.activeAlarms('tp') });
-  return { clock, bus, sink, influx, metrics, logs, svc, sent, advanceTo, of, readings, snapshot };
+  /** Moves the clock in small steps, letting the fake I/O (promises) of background work run in between. */
+  const drive = async (ms: number, stepMs = 50) => {
+    for (let done = 0; done < ms; done += stepMs) {
+      clock.advance(stepMs);
+      for (let i = 0; i < 30; i++) await Promise.resolve();
+    }
+  };
+  /** Drives the clock (as `drive`) until `p` settles; resolves to its value. */
+  const until = async <T>(p: Promise<T>, maxMs = 60_000): Promise<T> => {
+    let done = false;
+    const settled = p.finally(() => (done = true));
+    for (let ms = 0; !done && ms < maxMs; ms += 50) {
+      clock.advance(50);
+      for (let i = 0; i < 100 && !done; i++) await Promise.resolve();
+    }
+    return settled;
+  };
+  return { clock, registry, bus, sink, influx, metrics, logs, svc, sent, advanceTo, drive, until, of, readings, snapshot };
 }
 
 describe('VitalsService: catch-up of the windows missed while the gateway was down', () => {
-  it('derives the windows between the last stored vitals window and the first live one from the stored readings', async () => {
-    // The last window stored before the restart started at T0 − 60 s; the
-    // first live window is [T0 − 10 s, T0): four windows were missed.
+  /** b1/m1 stored: 360 kW all along, a register reading every 10 s from `fromMs` (1 kWh per 10 s window). */
+  const storedMeter = (lastStored: number, fromMs: number) => (q: string): InfluxSeries[] => {
+    if (q.includes('last("energy_kwh")')) return [{ name: 'vitals', columns: ['time', 'last'], values: [[lastStored, 1]] }];
+    const range = /time >= (\d+)ms AND time < (\d+)ms/.exec(q);
+    if (q.includes('FROM "energy"') && q.includes('GROUP BY') && range) {
+      const values: unknown[][] = [];
+      for (let ts = fromMs; ts <= T0; ts += 10_000) if (ts >= Number(range[1]) && ts < Number(range[2])) values.push([ts, 360, 100 + ((ts - fromMs) / 3_600_000) * 360]);
+      return [{ name: 'energy', tags: { building: 'b1', sensor: 'm1' }, columns: ['time', 'power_kw', 'energy_kwh'], values }];
+    }
+    return [];
+  };
+  const parkWindows = (t: ReturnType<typeof setup>, beforeMs: number) =>
+    t.sink.lines.filter((l) => l.startsWith('vitals,park=tp,scope=park,') && Number(l.split(' ').pop()) < beforeMs).map((l) => [Number(l.split(' ').pop()), fieldOf(l, 'energy_kwh')]);
+
+  it('a short gap: the engine starts at the first missed window and derives them itself (devices deliver what they buffered into open windows)', async () => {
     const lastStored = T0 - 6 * WINDOW_MS;
-    const t = setup((q) => {
-      if (q.includes('last("energy_kwh")')) return [{ name: 'vitals', columns: ['time', 'last'], values: [[lastStored, 1]] }];
-      if (q.includes('FROM "energy"') && q.includes('GROUP BY')) {
-        // b1/m1: 360 kW all along, a register reading every 10 s.
-        const values: unknown[][] = [];
-        for (let ts = T0 - 8 * WINDOW_MS; ts <= T0; ts += 10_000) values.push([ts, 360, 100 + ((ts - (T0 - 8 * WINDOW_MS)) / 3_600_000) * 360]);
-        return [{ name: 'energy', tags: { building: 'b1', sensor: 'm1' }, columns: ['time', 'power_kw', 'energy_kwh'], values }];
-      }
-      return [];
-    });
+    const t = setup(storedMeter(lastStored, T0 - 8 * WINDOW_MS));
     await t.svc.start();
-    // Let the background catch-up finish (fake I/O resolves in microtasks).
-    for (let i = 0; i < 50; i++) await Promise.resolve();
-    const parkLines = t.sink.lines.filter((l) => l.startsWith('vitals,park=tp,scope=park,'));
-    const starts = parkLines.map((l) => Number(l.split(' ').pop()));
-    expect(starts).toEqual([T0 - 5 * WINDOW_MS, T0 - 4 * WINDOW_MS, T0 - 3 * WINDOW_MS, T0 - 2 * WINDOW_MS]);
-    // 360 kW over 10 s = 1 kWh per window.
-    for (const l of parkLines) expect(fieldOf(l, 'energy_kwh')).toBeCloseTo(1, 9);
-    expect(t.logs.some((l) => /missed while the gateway was down/.test(l.msg))).toBe(true);
-    t.svc.stop();
+    t.advanceTo(T0 + LATENESS_MS);
+    expect(t.of('vitals').map((m) => m.msg.window.startMs)).toEqual([T0 - 5 * WINDOW_MS, T0 - 4 * WINDOW_MS, T0 - 3 * WINDOW_MS, T0 - 2 * WINDOW_MS, T0 - WINDOW_MS]);
+    for (const [, kwh] of parkWindows(t, T0)) expect(kwh).toBeCloseTo(1, 9);
+    expect(t.logs.some((l) => /missed while no gateway derived the park/.test(l.msg))).toBe(true);
+    await t.until(t.svc.stop());
+  });
+
+  it('a long gap: what lies beyond LIVE_GAP_MS is derived from the stored readings before the engine starts', async () => {
+    const lastStored = T0 - LIVE_GAP_MS - 6 * WINDOW_MS;
+    const t = setup(storedMeter(lastStored, lastStored - 2 * WINDOW_MS));
+    // The gap is derived before the engine starts (the clock lets the derivation breathe between chunks).
+    await t.until(t.svc.start());
+    const liveFrom = T0 - WINDOW_MS - LIVE_GAP_MS;
+    const fromStorage = parkWindows(t, liveFrom);
+    expect(fromStorage.map(([ms]) => ms)).toEqual([1, 2, 3, 4].map((k) => lastStored + k * WINDOW_MS));
+    for (const [, kwh] of fromStorage) expect(kwh).toBeCloseTo(1, 9);
+    expect(t.logs.some((l) => /deriving missed vitals windows from the stored readings/.test(l.msg))).toBe(true);
+    // The engine takes it from there: its first window is the first one not derived from storage.
+    t.advanceTo(T0 + LATENESS_MS);
+    expect(t.of('vitals')[0].msg.window.startMs).toBe(liveFrom);
+    await t.until(t.svc.stop());
   });
 
   it('does nothing on a database without vitals', async () => {
@@ -137,8 +171,8 @@ describe('VitalsService: windows close on the clock', () => {
       return [];
     });
     await t.svc.start();
-    // The start-up reads, then the catch-up's look for the last stored window.
-    expect(t.influx.queries.map((q) => /FROM "(\w+)"/.exec(q)?.[1])).toEqual(['alarms', 'energy', 'carbon', 'occupancy', 'vitals']);
+    // The start-up reads: the active alarms, the last stored window, the readings.
+    expect(t.influx.queries.map((q) => /FROM "(\w+)"/.exec(q)?.[1])).toEqual(['alarms', 'vitals', 'energy', 'carbon', 'occupancy']);
     expect(t.svc.activeAlarms('tp')).toEqual([restored]);
     // 600 kW held over the first live window: 600 × 10 s = 1.6667 kWh.
     t.readings([e('b1', 'm1', T0 + 8_500, { powerKw: 600, energyKwh: 1000 + (600 * 10) / 3600 })]);
@@ -297,5 +331,50 @@ describe('VitalsService: readings', () => {
     t.readings([e('b1', 'm1', T0 + 12_500, { powerKw: 5 })]);
     expect(t.snapshot()).toMatchObject({ now: { buildings: { b1: { grid_kw: 0 } } } });
     expect(t.of('now')).toHaveLength(nowCount);
+  });
+});
+
+describe('VitalsService: contract §8', () => {
+  it('a gateway that starts before its devices closes no window (and raises no offline) until they report or the park stays silent for VITALS_IDLE_MS', async () => {
+    const t = setup(undefined, { idleMs: 60_000 });
+    await t.svc.start();
+    t.advanceTo(T0 + 30_000);
+    expect(t.of('vitals')).toEqual([]);
+    // Devices appear 30 s in: the windows before their first reading held nothing and are not derived;
+    // their readings close the windows from then on.
+    for (let ts = T0 + 30_000; ts <= T0 + 60_000; ts += 1_000) {
+      t.advanceTo(ts);
+      t.readings([e('b1', 'm1', ts, { powerKw: 100 }), e('b1', 'pv1', ts, { powerKw: 0 }), e('b2', 'm1', ts, { powerKw: 50 })]);
+    }
+    expect(t.of('vitals').map((m) => m.msg.window.startMs)).toEqual([T0 + 3 * WINDOW_MS, T0 + 4 * WINDOW_MS]);
+    // b2's occupancy counter (every 30 s) and boiler (every 60 s) have not reported yet: starting, not offline.
+    expect(t.of('alarm').filter((a) => a.msg.alarm.rule === 'offline')).toEqual([]);
+    // Then silence: after VITALS_IDLE_MS without a reading the clock alone closes the windows; once b2's
+    // meter is silent beyond its limit (30 s), b2 is offline (its other sensors, still starting, do not count).
+    t.advanceTo(T0 + 60_000 + 60_000 + WINDOW_MS + LATENESS_MS);
+    expect(t.of('vitals').map((m) => m.msg.window.startMs).at(-1)).toBe(T0 + 12 * WINDOW_MS);
+    const b2 = t.of('alarm').filter((a) => a.msg.alarm.rule === 'offline' && a.msg.alarm.building === 'b2').map((a) => a.msg.alarm);
+    expect(b2.map((a) => `${a.state} ${a.severity}`)).toEqual(['raised critical']);
+    expect(b2[0].tsMs).toBeGreaterThan(T0 + 60_000 + 30_000);
+    await t.svc.stop();
+  });
+
+  it('counts an implausible register step once and lists its sensor', async () => {
+    const t = setup();
+    await t.svc.start();
+    t.advanceTo(T0 + 1_000);
+    t.readings([e('b1', 'm1', T0 + 1_000, { energyKwh: 1000 })]);
+    t.readings([e('b1', 'm1', T0 + 2_000, { energyKwh: 1.7e308 })]);
+    t.readings([e('b1', 'm1', T0 + 3_000, { energyKwh: 1000.2 })]);
+    t.advanceTo(T0 + 2 * WINDOW_MS + LATENESS_MS);
+    // Into the glitch and out of it (a "reset" to the true value, far more than 1000 kWh in a second).
+    expect(t.metrics.implausibleReadings).toBe(2);
+    expect(t.registry.implausibleSensors()).toEqual([
+      { park: 'tp', building: 'b1', sensor: 'm1', field: 'energy_kwh', steps: 2, last: { t: new Date(T0 + 3_000).toISOString(), increase: 1000.2, limit: 1000 / 3600 } },
+    ]);
+    const lines = t.sink.lines.filter((l) => l.startsWith('vitals,building=b1'));
+    for (const l of lines) expect(l).not.toMatch(/e\+30|Infinity|NaN/);
+    expect(t.logs.filter((l) => /implausible register step/.test(l.msg))).toHaveLength(2);
+    await t.svc.stop();
   });
 });

@@ -25,6 +25,10 @@ describe('building metrics', () => {
     expect(metricValue('co2', office, s)).toBe(1020);
     expect(metricValue('sensors', office, s)).toBeCloseTo(0.75);
     expect(metricText('sensors', office, s)).toBe('3 / 4 online');
+    // A sensor whose clock runs ahead of the gateway's (contract §8) is online but not healthy.
+    const skewed = stateWith(now({ sensors_online: 4, sensors_total: 4, sensors_skewed: 1 }));
+    expect(metricValue('sensors', office, skewed)).toBeCloseTo(0.75);
+    expect(metricText('sensors', office, skewed)).toBe('4 / 4 online · 1 clock ahead');
     expect(metricText('occupancy', office, s)).toBe('45 / 100 · 45 %');
   });
 

@@ -4,6 +4,7 @@
  * (contract §6) because direct emissions are only known per window; status
  * reads the active alarms.
  */
+import type { NowState } from '@park/metrics';
 import type { BuildingModel } from '@park/telemetry';
 import type { ColourMode } from './colour.scale';
 import { STATUS_VALUE } from './colour.scale';
@@ -34,7 +35,8 @@ export function metricValue(mode: ColourMode, b: BuildingFacts, state: TwinState
     case 'co2':
       return now?.co2_ppm;
     case 'sensors':
-      return now && now.sensors_total > 0 ? now.sensors_online / now.sensors_total : undefined;
+      // Healthy: online, and its clock not ahead of the gateway's (contract §8).
+      return now && now.sensors_total > 0 ? Math.max(0, now.sensors_online - (now.sensors_skewed ?? 0)) / now.sensors_total : undefined;
     case 'carbon': {
       const v = state.vitals?.buildings[b.id];
       const w = state.vitals?.window;
@@ -58,7 +60,7 @@ export function metricText(mode: ColourMode, b: BuildingFacts, state: TwinState)
     case 'co2':
       return formatPpm(now?.co2_ppm);
     case 'sensors':
-      return now ? `${now.sensors_online} / ${now.sensors_total} online` : UNKNOWN;
+      return now ? sensorsText(now) : UNKNOWN;
     case 'carbon': {
       const v = metricValue('carbon', b, state);
       return v === undefined ? UNKNOWN : `${formatNumber(v, v < 10 ? 1 : 0)} kg/h·1000 m²`;
@@ -66,4 +68,10 @@ export function metricText(mode: ColourMode, b: BuildingFacts, state: TwinState)
     case 'status':
       return buildingStatus(state, b.id) ?? UNKNOWN;
   }
+}
+
+/** `online / total online`, and how many sensors have their clock ahead of the gateway's (contract §8), when any. */
+export function sensorsText(now: Pick<NowState, 'sensors_online' | 'sensors_total' | 'sensors_skewed'>): string {
+  const skewed = now.sensors_skewed ?? 0;
+  return `${now.sensors_online} / ${now.sensors_total} online${skewed > 0 ? ` · ${skewed} clock ahead` : ''}`;
 }

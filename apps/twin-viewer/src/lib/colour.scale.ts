@@ -146,7 +146,7 @@ export const SCALES: Readonly<Record<ColourMode, ColourScale>> = {
   sensors: {
     mode: 'sensors',
     name: 'Sensor health',
-    title: 'Sensors online ÷ sensors in the model',
+    title: 'Healthy sensors (online, clock not ahead of the gateway) ÷ sensors in the model',
     unit: '% online',
     min: 0,
     bands: [

@@ -143,6 +143,23 @@ describe('live state', () => {
     ]);
   });
 
+  it('late transitions (contract §8) are history: listed, and never displacing the live alarm of their rule', () => {
+    const live = alarm({ tsMs: T0 + 300_000 });
+    let s = run([[{ type: 'alarm', alarm: live }, T0]]);
+    // A peak found in windows derived again: raised and cleared an hour ago.
+    s = reduceTwin(s, { type: 'alarm', alarm: alarm({ tsMs: T0 - 3_600_000, late: true }) }, T0);
+    s = reduceTwin(s, { type: 'alarm', alarm: alarm({ state: 'cleared', tsMs: T0 - 3_000_000, late: true }) }, T0);
+    expect(Object.values(s.active)).toEqual([live]);
+    expect(s.log.map((e) => `${e.alarm.tsMs - T0} ${e.alarm.late ? 'late' : 'live'} ${e.ended ?? 'open'}`)).toEqual(['300000 live open', '-3600000 late cleared']);
+    // A late raise with nothing active for its rule is active: the gateway took it over as still holding.
+    const co2 = alarm({ rule: 'co2', severity: 'warn', tsMs: T0 - 60_000, late: true });
+    s = reduceTwin(s, { type: 'alarm', alarm: co2 }, T0);
+    expect(s.active['b1/co2']).toEqual(co2);
+    // A late clear of an alarm raised before it ends it (the late readings showed it ended).
+    s = reduceTwin(s, { type: 'alarm', alarm: alarm({ state: 'cleared', tsMs: T0 + 400_000, late: true }) }, T0);
+    expect(s.active['b1/demand']).toBeUndefined();
+  });
+
   it('lists a clear whose raise it never saw', () => {
     const s = run([[{ type: 'alarm', alarm: alarm({ state: 'cleared' }) }, T0]]);
     expect(s.log).toHaveLength(1);

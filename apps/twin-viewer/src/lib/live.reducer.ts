@@ -119,7 +119,37 @@ function mergeNewestFirst(added: AlarmEntry[], log: readonly AlarmEntry[]): Alar
   return all.slice(0, ALARM_LOG_LIMIT);
 }
 
+/**
+ * A transition found late (contract §8: decided when closed windows were
+ * derived again, stamped with its window's time). It is history: it never
+ * displaces a newer live alarm. A late raise is listed, and is active when
+ * nothing is active for its rule (the gateway took it over as still
+ * holding); a late clear ends the late raise it closes, or the active alarm
+ * of its severity raised before it (the late readings showed it ended).
+ */
+function applyLateAlarm(state: TwinState, a: Alarm): TwinState {
+  const key = alarmKey(a);
+  const current = state.active[key];
+  if (a.state === 'raised') {
+    const log = mergeNewestFirst([{ key: entryKey(a), alarm: a }], state.log);
+    const active = current ? state.active : { ...state.active, [key]: a };
+    return { ...state, active, log, updates: state.updates + 1 };
+  }
+  const endsCurrent = current && current.severity === a.severity && current.tsMs <= a.tsMs;
+  const active = { ...state.active };
+  if (endsCurrent) delete active[key];
+  let found = false;
+  let log: AlarmEntry[] = state.log.map((e) => {
+    if (found || e.ended || alarmKey(e.alarm) !== key || e.alarm.severity !== a.severity || e.alarm.tsMs > a.tsMs) return e;
+    found = true;
+    return { ...e, ended: 'cleared' as const, endedAtMs: a.tsMs };
+  });
+  if (!found) log = mergeNewestFirst([{ key: entryKey(a), alarm: a, ended: 'cleared', endedAtMs: a.tsMs }], log);
+  return { ...state, active, log, updates: state.updates + 1 };
+}
+
 function applyAlarm(state: TwinState, a: Alarm): TwinState {
+  if (a.late) return applyLateAlarm(state, a);
   const key = alarmKey(a);
   if (a.state === 'raised') {
     const current = state.active[key];

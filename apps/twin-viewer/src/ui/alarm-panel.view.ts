@@ -2,7 +2,9 @@
  * The alarm panel: alarm transitions newest first (contract §6: raised when
  * the condition starts, cleared when it ends), each with time, building,
  * rule, severity and the value against its threshold. A cleared alarm stays
- * listed, marked cleared. Re-rendered only when the log changes.
+ * listed, marked cleared. A transition found late (contract §8: in windows
+ * derived again after readings arrived for them late) is tagged `late` and
+ * listed at its window's time. Re-rendered only when the log changes.
  */
 import type { BuildingModel } from '@park/telemetry';
 import { RULE_LABEL, activeCounts, type AlarmEntry, type TwinState } from '../lib/live.reducer';
@@ -69,11 +71,17 @@ export class AlarmPanelView {
     go.addEventListener('click', () => this.select(a.building));
     const row = h(
       'li',
-      { class: 'alarm', 'data-building': a.building, 'data-rule': a.rule, 'data-severity': a.severity },
+      { class: a.late ? 'alarm late' : 'alarm', 'data-building': a.building, 'data-rule': a.rule, 'data-severity': a.severity, ...(a.late ? { 'data-late': 'true' } : {}) },
       h('span', { class: `sev ${a.severity}` }, a.severity),
       h('div', { class: 'what' }, go),
       h('time', { class: 'when', datetime: new Date(a.tsMs).toISOString() }, formatClock(a.tsMs)),
-      h('div', { class: 'rule' }, RULE_LABEL[a.rule] ?? a.rule),
+      h(
+        'div',
+        { class: 'rule' },
+        RULE_LABEL[a.rule] ?? a.rule,
+        // Contract §8: found when closed windows were derived again from readings that arrived late.
+        ...(a.late ? [' ', h('span', { class: 'late-tag', title: 'Found late: readings for this window arrived after it closed, and it was derived again' }, 'late')] : []),
+      ),
       // The gateway's message says it best; value against threshold when it sent none.
       h('div', { class: 'detail', title: a.message }, a.message || `${formatNumber(a.value, a.value < 10 ? 2 : 0)} against ${formatNumber(a.threshold, a.threshold < 10 ? 2 : 0)}`),
       h('div', { class: 'ended' }),

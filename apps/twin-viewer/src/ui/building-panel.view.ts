@@ -6,7 +6,7 @@
 import { CO2_LIMIT_PPM } from '@park/metrics';
 import type { BuildingModel } from '@park/telemetry';
 import type { ParkApi } from '../api/park.api';
-import { metricValue } from '../lib/building.metric';
+import { metricValue, sensorsText } from '../lib/building.metric';
 import { SCALES, colourHex } from '../lib/colour.scale';
 import { RULE_LABEL, buildingStatus, type TwinState } from '../lib/live.reducer';
 import { formatClock, formatKgCo2e, formatKw, formatKwh, formatNumber, formatPercent, formatPpm, UNKNOWN } from '../lib/units.format';
@@ -159,7 +159,7 @@ export class BuildingPanelView {
     set(this.nowValues, 'occupancy', now ? `${formatNumber(now.occupancy)} (${formatPercent(occ)})` : UNKNOWN, colourHex(SCALES.occupancy, occ));
     set(this.nowValues, 'co2', formatPpm(now?.co2_ppm), colourHex(SCALES.co2, now?.co2_ppm));
     const online = metricValue('sensors', b, state);
-    set(this.nowValues, 'sensors', now ? `${now.sensors_online} / ${now.sensors_total}` : UNKNOWN, colourHex(SCALES.sensors, online));
+    set(this.nowValues, 'sensors', now ? sensorsText(now).replace(' online', '') : UNKNOWN, colourHex(SCALES.sensors, online));
     const status = buildingStatus(state, b.id);
     set(this.nowValues, 'status', status ?? UNKNOWN, colourHex(SCALES.status, metricValue('status', b, state)));
 

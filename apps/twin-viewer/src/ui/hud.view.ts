@@ -96,7 +96,7 @@ export class HudView {
     setText(c.occupancy.sub, p && this.capacity > 0 ? `${formatPercent(p.occupancy / this.capacity)} of ${formatNumber(this.capacity)} capacity` : '');
 
     setText(c.sensors.value, p ? `${formatNumber(p.sensors_online)} / ${formatNumber(p.sensors_total)}` : UNKNOWN);
-    setText(c.sensors.sub, p && p.sensors_total > 0 ? `${formatPercent(p.sensors_online / p.sensors_total)} reporting` : '');
+    setText(c.sensors.sub, p && p.sensors_total > 0 ? `${formatPercent(p.sensors_online / p.sensors_total)} reporting${p.sensors_skewed ? ` · ${formatNumber(p.sensors_skewed)} clock ahead` : ''}` : '');
     c.sensors.root.classList.toggle('is-warn', !!p && p.sensors_total > 0 && p.sensors_online / p.sensors_total < ALARM_THRESHOLDS.offline.warn);
 
     const n = activeCounts(state);

@@ -122,10 +122,15 @@ export type AlarmState = ReadonlyMap<string, Alarm>;
 
 export const NO_ALARMS: AlarmState = new Map();
 
+/** The key of an alarm in an {@link AlarmState}: one alarm per building and rule. */
+export function alarmKey(a: Pick<Alarm, 'building' | 'rule'>): string {
+  return `${a.building}/${a.rule}`;
+}
+
 /** A state from a list of active (raised) alarms, e.g. read back from storage after a restart. */
 export function alarmStateOf(active: Iterable<Alarm>): AlarmState {
   const m = new Map<string, Alarm>();
-  for (const a of active) if (a.state === 'raised') m.set(`${a.building}/${a.rule}`, a);
+  for (const a of active) if (a.state === 'raised') m.set(alarmKey(a), a);
   return m;
 }
 
@@ -155,6 +160,16 @@ export interface AlarmStep {
   transitions: Alarm[];
 }
 
+/** How {@link evaluateAlarms} runs. */
+export interface EvaluateOptions {
+  /**
+   * Per building, the value the `offline` rule judges instead of
+   * `online_ratio` (undefined: nothing to judge), for sensors that are only
+   * starting (see `offlineAlarmRatio`).
+   */
+  offlineRatio?: ReadonlyMap<string, number | undefined>;
+}
+
 /**
  * Evaluates contract §6's alarm rules for every building on one closed
  * window. A transition is emitted only when the condition starts, ends or
@@ -166,7 +181,7 @@ export interface AlarmStep {
  * clears; silence is the `offline` rule's business. There are no park-level
  * alarms: the park's status is the worst alarm of its buildings.
  */
-export function evaluateAlarms(index: ParkIndex, state: AlarmState, vitals: ParkVitals): AlarmStep {
+export function evaluateAlarms(index: ParkIndex, state: AlarmState, vitals: ParkVitals, opts: EvaluateOptions = {}): AlarmStep {
   const next = new Map(state);
   const transitions: Alarm[] = [];
   const tsMs = vitals.window.endMs;
@@ -175,9 +190,9 @@ export function evaluateAlarms(index: ParkIndex, state: AlarmState, vitals: Park
     if (!v) continue;
     for (const rule of ALARM_RULES) {
       const t = ruleThresholds(rule, building);
-      const value = ruleValue(rule, v);
+      const value = rule === 'offline' && opts.offlineRatio?.has(building.id) ? opts.offlineRatio.get(building.id) : ruleValue(rule, v);
       if (!t || value === undefined) continue;
-      const key = `${building.id}/${rule}`;
+      const key = alarmKey({ building: building.id, rule });
       const active = next.get(key);
       const severity = severityOf(value, t);
       if (active?.severity === severity) continue;

@@ -1,10 +1,10 @@
 import { ParkIndex, Reading } from '@park/telemetry';
 import { activeAlarmsOf, alarmStateOf, applyStatus, evaluateAlarms, NO_ALARMS } from './alarm-rules';
-import { spreadSeries } from './energy';
+import { ImplausibleStep, spreadSeries } from './energy';
 import { silenceLimitMs } from './occupancy';
 import { parkLayout, slotOf } from './park-layout';
 import { Sample, sampleOf, SAMPLE_FIELDS, Series } from './reading-series';
-import { assembleVitals, windowSnapshotter } from './scope-vitals';
+import { assembleVitals, offlineAlarmRatio, windowSnapshotter } from './scope-vitals';
 import { Alarm, ParkVitals } from './vital-signs';
 import { DEFAULT_WINDOW_MS, TimeRange, windowsInRange } from './window';
 
@@ -22,6 +22,11 @@ export interface ComputedVitals {
   alarms: Alarm[];
   /** Alarms still active after the last window. */
   active: Alarm[];
+  /**
+   * Register steps that count 0 because they are implausible (contract §8),
+   * of the intervals that reach into the range, in sensor then time order.
+   */
+  implausible: Array<{ building: string; sensor: string; step: ImplausibleStep }>;
 }
 
 /**
@@ -70,27 +75,43 @@ export function computeVitalsDetailed(
   }
   const series = samples.map(toSeries);
   const windows = windowsInRange(range, windowMs);
-  if (windows.length === 0) return { vitals: [], alarms: [], active: activeAlarmsOf(alarmStateOf(opts.activeAlarms ?? [])) };
+  if (windows.length === 0) return { vitals: [], alarms: [], active: activeAlarmsOf(alarmStateOf(opts.activeAlarms ?? [])), implausible: [] };
 
   const shares = windows.map(() => new Float64Array(layout.sensors.length));
+  const implausible: ComputedVitals['implausible'] = [];
+  const fromMs = windows[0].startMs;
+  const toMs = windows[windows.length - 1].endMs;
   for (const slot of layout.sensors) {
-    if (!slot.rule) continue;
-    spreadSeries(slot.rule, series[slot.index], windows[0].startMs, windowMs, windows.length, (k, v) => {
+    const rule = slot.rule;
+    if (!rule) continue;
+    spreadSeries(rule, series[slot.index], fromMs, windowMs, windows.length, (k, v) => {
       shares[k][slot.index] += v;
     });
+    let prev: Sample | undefined;
+    for (const s of series[slot.index]) {
+      if (!rule.inChain(s)) continue;
+      const step = prev && s.tsMs > fromMs && prev.tsMs < toMs ? rule.implausible(prev, s) : undefined;
+      if (step) implausible.push({ building: slot.building, sensor: slot.model.id, step });
+      prev = s;
+    }
   }
 
-  const snapshot = windowSnapshotter(layout, series);
+  // When the park's data began, as far as these readings tell (the
+  // recompute's context reaches an hour back): as the live engine judges it.
+  let firstDataMs = Infinity;
+  for (const s of series) if (s.length > 0 && s[0].tsMs < firstDataMs) firstDataMs = s[0].tsMs;
+  const snapshot = windowSnapshotter(layout, series, () => firstDataMs);
   let state = opts.activeAlarms ? alarmStateOf(opts.activeAlarms) : NO_ALARMS;
   const alarms: Alarm[] = [];
   const vitals = windows.map((w, k) => {
-    const v = assembleVitals(layout, w, shares[k], snapshot(w));
-    const step = evaluateAlarms(index, state, v);
+    const snap = snapshot(w);
+    const v = assembleVitals(layout, w, shares[k], snap);
+    const step = evaluateAlarms(index, state, v, { offlineRatio: offlineAlarmRatio(layout, snap) });
     state = step.state;
     alarms.push(...step.transitions);
     return applyStatus(v, state);
   });
-  return { vitals, alarms, active: activeAlarmsOf(state) };
+  return { vitals, alarms, active: activeAlarmsOf(state), implausible };
 }
 
 /** {@link computeVitalsDetailed}, the vital signs only. */

@@ -1,11 +1,13 @@
 import { Sample } from './reading-series';
 import {
-  EMISSION_INTERVALS,
+  emissionIntervals,
   emissionShareKg,
-  ENERGY_INTERVALS,
+  energyIntervals,
   energyShareKwh,
   importKwhOfRamp,
+  intervalRuleFor,
   registerIncrease,
+  registerStep,
   spreadSeries,
 } from './energy';
 
@@ -19,6 +21,42 @@ describe('registerIncrease (contract §6)', () => {
     [100, 7, 7], // reset: the new value is the increase from 0
     [100, 0, 0],
   ])('%d -> %d is +%d', (a, b, inc) => expect(registerIncrease(a, b)).toBe(inc));
+});
+
+describe('registerStep: plausibility of a register step (contract §8)', () => {
+  const H = 3_600_000;
+  it.each([
+    // prev, next, hours between, bound per hour → counted, plausible
+    ['an increase within the bound', 100, 110, 1, 20, 10, true],
+    ['exactly the bound', 100, 120, 1, 20, 20, true],
+    ['above the bound', 100, 121, 1, 20, 0, false],
+    ['the bound scales with the time between readings', 100, 130, 1.5, 20, 30, true],
+    ['a plausible reset (new value counted from 0)', 100, 5, 1, 20, 5, true],
+    ['a reset to a huge value', 100, 1e9, 1, 20, 0, false],
+    ['a glitch to the largest double', 100, 1.7e308, 10 / 3600, 20, 0, false],
+    ['back from the glitch: a "reset" to the true value', 1.7e308, 110, 10 / 3600, 20, 0, false],
+    ['no bound', 0, 1.7e308, 1 / 3600, Infinity, 1.7e308, true],
+  ])('%s', (_name, prev, next, hours, limit, counted, plausible) => {
+    const step = registerStep(prev, 0, next, hours * H, limit);
+    expect(step).toEqual({ increase: counted, rawIncrease: registerIncrease(prev, next), plausible });
+  });
+
+  it('energy meters are bounded by 2 × contractedKw, emission registers by maxKgPerH (default 10 000 kg/h)', () => {
+    const building = { contractedKw: 500 } as Parameters<typeof intervalRuleFor>[1];
+    const meter = intervalRuleFor({ id: 'm', kind: 'energy', intervalS: 10 }, building)!;
+    const tenSeconds = (v0: number, v1: number, f: 'energyKwh' | 'emissionKgco2e') => [{ tsMs: 0, [f]: v0 }, { tsMs: 10_000, [f]: v1 }];
+    // 1000 kW for 10 s is 2.78 kWh: 2.7 counts, 2.8 does not.
+    expect(meter.implausible(...(tenSeconds(0, 2.7, 'energyKwh') as [Sample, Sample]))).toBeUndefined();
+    expect(meter.implausible(...(tenSeconds(0, 2.8, 'energyKwh') as [Sample, Sample]))).toMatchObject({ field: 'energy_kwh', increase: 2.8 });
+    expect(meter.share(...(tenSeconds(0, 2.8, 'energyKwh') as [Sample, Sample]), w(0, 60))).toBe(0);
+    const boiler = intervalRuleFor({ id: 'boiler', kind: 'carbon', intervalS: 60 }, building)!;
+    // 10 000 kg/h for 10 s is 27.8 kg.
+    expect(boiler.implausible(...(tenSeconds(0, 27, 'emissionKgco2e') as [Sample, Sample]))).toBeUndefined();
+    expect(boiler.implausible(...(tenSeconds(0, 28, 'emissionKgco2e') as [Sample, Sample]))).toMatchObject({ field: 'emission_kgco2e', limit: expect.closeTo(27.78, 2) });
+    const small = intervalRuleFor({ id: 'kiln', kind: 'carbon', intervalS: 60, maxKgPerH: 36 }, building)!;
+    expect(small.implausible(...(tenSeconds(0, 0.2, 'emissionKgco2e') as [Sample, Sample]))).toMatchObject({ limit: 0.1 });
+    expect(intervalRuleFor({ id: 'o', kind: 'occupancy', intervalS: 30 }, building)).toBeUndefined();
+  });
 });
 
 describe('energyShareKwh: one interval between consecutive readings, split among windows', () => {
@@ -85,7 +123,7 @@ describe('emission registers (contract §6, carbon_kgco2e)', () => {
       { tsMs: 120 * S, emissionKgco2e: 22, co2Ppm: 720 },
     ];
     const got = [0, 0, 0];
-    spreadSeries(EMISSION_INTERVALS, series, 0, 60 * S, 3, (k, v) => (got[k] += v));
+    spreadSeries(emissionIntervals(Infinity), series, 0, 60 * S, 3, (k, v) => (got[k] += v));
     expect(got).toEqual([6, 6, 0]);
   });
 });
@@ -99,7 +137,7 @@ describe('spreadSeries', () => {
       { tsMs: 400 * S, energyKwh: 15 },
     ];
     const got = [0, 0];
-    spreadSeries(ENERGY_INTERVALS, series, 0, 60 * S, 2, (k, v) => (got[k] += v));
+    spreadSeries(energyIntervals(Infinity), series, 0, 60 * S, 2, (k, v) => (got[k] += v));
     expect(got[0]).toBeCloseTo(3 + 3, 12);
     expect(got[1]).toBeCloseTo(3, 12);
   });

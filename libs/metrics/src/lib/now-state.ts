@@ -16,11 +16,12 @@ interface NowTotals {
   co2N: number;
   online: number;
   total: number;
+  skewed: number;
   latestTsMs: number;
 }
 
 const emptyTotals = (): NowTotals => ({
-  gridKw: 0, pvKw: 0, occupancy: 0, co2Sum: 0, co2N: 0, online: 0, total: 0, latestTsMs: -Infinity,
+  gridKw: 0, pvKw: 0, occupancy: 0, co2Sum: 0, co2N: 0, online: 0, total: 0, skewed: 0, latestTsMs: -Infinity,
 });
 
 function nowStateOf(t: NowTotals): NowState {
@@ -28,6 +29,7 @@ function nowStateOf(t: NowTotals): NowState {
   if (t.co2N > 0) s.co2_ppm = t.co2Sum / t.co2N;
   s.sensors_online = t.online;
   s.sensors_total = t.total;
+  if (t.skewed > 0) s.sensors_skewed = t.skewed;
   if (t.latestTsMs > -Infinity) s.latest_ts_ms = t.latestTsMs;
   return s;
 }
@@ -37,8 +39,10 @@ function nowStateOf(t: NowTotals): NowState {
  * `grid_kw`/`pv_kw` sum the latest `power_kw` of each meter (held whatever its
  * age, as the `NowState` type says; silence shows in `sensors_online`),
  * `occupancy` sums the latest counts of sensors not silent for more than
- * 3 × intervalS, `co2_ppm` is the mean of each CO2 sensor's latest value, and
- * `sensors_online` applies the same silence rule at `nowMs`.
+ * 3 × intervalS, `co2_ppm` is the mean of each CO2 sensor's latest value,
+ * `sensors_online` applies the same silence rule at `nowMs`, and
+ * `sensors_skewed` counts the sensors whose latest reading is stamped after
+ * `nowMs` (a device clock ahead of the gateway's, contract §8).
  */
 export function nowState(layout: ParkLayout, series: readonly Series[], nowMs: number): NowSnapshot {
   const park = emptyTotals();
@@ -53,6 +57,7 @@ export function nowState(layout: ParkLayout, series: readonly Series[], nowMs: n
       if (!last) continue;
       if (last.tsMs > t.latestTsMs) t.latestTsMs = last.tsMs;
       if (nowMs - last.tsMs <= slot.limitMs) t.online++;
+      if (last.tsMs > nowMs) t.skewed++;
       if (slot.kind === 'energy') {
         const p = latestWith(s, 'powerKw', Infinity)?.powerKw;
         if (p !== undefined) {
@@ -78,6 +83,7 @@ export function nowState(layout: ParkLayout, series: readonly Series[], nowMs: n
     park.co2N += t.co2N;
     park.online += t.online;
     park.total += t.total;
+    park.skewed += t.skewed;
     if (t.latestTsMs > park.latestTsMs) park.latestTsMs = t.latestTsMs;
   }
   return { park: nowStateOf(park), buildings };

@@ -1,5 +1,5 @@
 import { BuildingModel, KIND_FIELDS, ParkIndex, Reading, SensorKind, SensorModel } from '@park/telemetry';
-import { IntervalRule, intervalRuleOf } from './energy';
+import { IntervalRule, intervalRuleFor } from './energy';
 import { silenceLimitMs } from './occupancy';
 import { SampleField } from './reading-series';
 
@@ -14,7 +14,7 @@ export interface SensorSlot {
   /** Energy meters only: `grid` unless the model says `pv`. */
   source?: 'grid' | 'pv';
   limitMs: number;
-  /** How its cumulative quantity is derived (energy: kWh, carbon: kg CO2e). */
+  /** How its cumulative quantity is derived (energy: kWh, carbon: kg CO2e), with its plausibility bound (contract §8). */
   rule?: IntervalRule;
   /** The reading fields of its kind (contract §3). */
   fields: readonly SampleField[];
@@ -67,7 +67,7 @@ export function parkLayout(index: ParkIndex): ParkLayout {
         kind: s.kind,
         source,
         limitMs: silenceLimitMs(s),
-        rule: intervalRuleOf(s.kind),
+        rule: intervalRuleFor(s, b),
         fields: FIELDS_OF_KIND[s.kind],
       });
       ids.set(s.id, i);

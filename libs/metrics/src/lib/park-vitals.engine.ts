@@ -1,10 +1,10 @@
 import { ParkIndex, Reading } from '@park/telemetry';
-import { activeAlarmsOf, AlarmState, alarmStateOf, applyForeignTransition, applyStatus, evaluateAlarms, NO_ALARMS } from './alarm-rules';
+import { activeAlarmsOf, alarmKey, AlarmState, alarmStateOf, applyForeignTransition, applyStatus, evaluateAlarms, NO_ALARMS } from './alarm-rules';
 import { IntervalRule, spreadInterval } from './energy';
 import { nowState, NowSnapshot } from './now-state';
 import { ParkLayout, parkLayout, SensorSlot, slotOf } from './park-layout';
 import { firstIndexAtOrAfter, insertSample, lastIndexBefore, Sample, sampleOf, Series, trimSeries } from './reading-series';
-import { assembleVitals, WindowSnapshot, windowSnapshotter } from './scope-vitals';
+import { assembleVitals, offlineAlarmRatio, WindowSnapshot, windowSnapshotter } from './scope-vitals';
 import { Alarm, ParkVitals, VitalSigns, Window } from './vital-signs';
 import { VitalsEvent } from './vitals-event';
 import { DEFAULT_WINDOW_MS, windowStartMs } from './window';
@@ -32,13 +32,23 @@ export interface VitalsEngineOptions {
   startMs?: number;
   /** Alarms active when the engine starts (e.g. read back after a restart). */
   activeAlarms?: Iterable<Alarm>;
+  /**
+   * How long (clock time) no reading at all may arrive before the park
+   * counts as silent: the watermark then follows the clock alone, so that
+   * windows close and `offline` is raised (contract §6) although no reading
+   * time moves it. Default: the allowed lateness.
+   */
+  idleMs?: number;
 }
 
 /**
  * What `ingest` did with a reading:
  * - `accepted`: it counts (a same-timestamp reading with new field values is merged, later value winning);
  * - `duplicate`: the same sensor, timestamp and values were already there; nothing changed;
- * - `late`: older than the oldest open window; not derived live (the gateway stores it; recompute picks it up);
+ * - `late`: older than the oldest open window. Its windows are closed: the
+ *   engine does not derive them again (the gateway re-derives them from the
+ *   stored readings, contract §8 "late readings"); it keeps the reading only
+ *   as context of the open windows (a register's previous value, a held count);
  * - `unregistered`: the park model does not list this sensor (or lists it under another kind); ignored.
  */
 export type IngestResult = 'accepted' | 'duplicate' | 'late' | 'unregistered';
@@ -77,9 +87,13 @@ function sameVitals(a: ParkVitals, b: ParkVitals): boolean {
  * event-time windows.
  *
  * Readings may arrive in any order within the allowed lateness. The
- * watermark is `max(newest reading time, clock) − allowedLatenessMs`; a
- * window closes once the watermark reaches its end. The clock (`advance`)
- * is what closes windows, and raises `offline`, when every sensor is silent.
+ * watermark is `min(newest reading time, clock) − allowedLatenessMs`
+ * (contract §8 "time": a reading stamped ahead of the gateway clock never
+ * moves it past the clock, and windows wait for readings that are slow to
+ * arrive); a window closes once the watermark reaches its end. When no
+ * reading has arrived for `idleMs` of clock time the park is silent, and the
+ * clock alone moves the watermark (`clock − allowedLatenessMs`): windows
+ * still close, and `offline` is raised, when every sensor is silent.
  *
  * State is bounded: per sensor, the readings of the open windows plus the
  * latest earlier reading carrying each field; the closed windows of the
@@ -104,8 +118,14 @@ export class ParkVitalsEngine {
   private readonly snapshot: (w: Window) => WindowSnapshot;
   private readonly ruled: SensorSlot[];
   private openStart: number | undefined;
+  readonly idleMs: number;
   private maxTsMs = -Infinity;
   private clockMs = -Infinity;
+  /** Clock time of the last `advance` after which a reading had arrived (or of the first `advance`). */
+  private lastArrivalMs = -Infinity;
+  private arrived = false;
+  /** Time of the oldest reading the engine ever had (ingested, seeded or as context); windows that end before it are not derived. */
+  private firstDataMs = Infinity;
   private readonly closed: ClosedWindow[] = [];
   private dirtyFromMs = Infinity;
   private pending: VitalsEvent[] = [];
@@ -119,9 +139,10 @@ export class ParkVitalsEngine {
     this.windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS;
     this.allowedLatenessMs = opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS;
     this.revisionHorizonMs = opts.revisionHorizonMs ?? DEFAULT_REVISION_HORIZON_MS;
+    this.idleMs = opts.idleMs ?? this.allowedLatenessMs;
     this.layout = parkLayout(index);
     this.series = this.layout.sensors.map(() => []);
-    this.snapshot = windowSnapshotter(this.layout, this.series);
+    this.snapshot = windowSnapshotter(this.layout, this.series, () => this.firstDataMs);
     this.ruled = this.layout.sensors.filter((s) => s.rule);
     this.alarms = opts.activeAlarms ? alarmStateOf(opts.activeAlarms) : NO_ALARMS;
     if (opts.startMs !== undefined) this.open(windowStartMs(opts.startMs, this.windowMs));
@@ -132,9 +153,15 @@ export class ParkVitalsEngine {
     return this.openStart;
   }
 
-  /** `max(newest reading time, clock) − allowed lateness`; -Infinity before any time was seen. */
+  /**
+   * `min(newest reading time, clock) − allowed lateness` (contract §8), or
+   * `clock − allowed lateness` once the park is silent (see `idleMs`);
+   * -Infinity before a reading and a clock time were both seen.
+   */
   get watermarkMs(): number {
-    return Math.max(this.maxTsMs, this.clockMs) - this.allowedLatenessMs;
+    const eventMs = Math.min(this.maxTsMs, this.clockMs);
+    const silent = this.clockMs - this.lastArrivalMs >= this.idleMs;
+    return (silent ? Math.max(eventMs, this.clockMs) : eventMs) - this.allowedLatenessMs;
   }
 
   /** Size of the engine's state, for health reporting and the bounded-state tests. */
@@ -162,24 +189,92 @@ export class ParkVitalsEngine {
     this.alarms = applyForeignTransition(this.alarms, alarm);
   }
 
+  /**
+   * Makes an alarm active that the engine's own windows did not raise: one
+   * found while re-deriving closed windows from late readings (contract §8)
+   * and still holding at the first open window. The engine then clears it
+   * like its own when the condition ends. Refused (false) when the building
+   * already has an alarm of that rule: the live one stands.
+   */
+  adoptAlarm(alarm: Alarm): boolean {
+    const key = alarmKey(alarm);
+    if (alarm.state !== 'raised' || alarm.parkId !== this.parkId || this.alarms.has(key)) return false;
+    const next = new Map(this.alarms);
+    next.set(key, alarm);
+    this.alarms = next;
+    return true;
+  }
+
+  /**
+   * Drops an active alarm whose end was found while re-deriving closed
+   * windows (contract §8) and written there: the alarm of the clear's
+   * building and rule, if it has the clear's severity and was raised before
+   * it. No transition is emitted (the clear is recorded already).
+   */
+  dropAlarm(cleared: Alarm): boolean {
+    const key = alarmKey(cleared);
+    const active = this.alarms.get(key);
+    if (!active || active.severity !== cleared.severity || active.tsMs >= cleared.tsMs) return false;
+    const next = new Map(this.alarms);
+    next.delete(key);
+    this.alarms = next;
+    return true;
+  }
+
   /** Takes one validated reading (contract §3). Never throws. */
   ingest(reading: Reading): IngestResult {
+    if (reading.park === this.parkId) this.arrived = true;
     const slot = slotOf(this.layout, reading);
     if (!slot) return 'unregistered';
     if (this.openStart === undefined) this.open(windowStartMs(reading.tsMs - this.allowedLatenessMs, this.windowMs));
     const openStart = this.openStart as number;
-    if (reading.tsMs < openStart) return 'late';
+    if (reading.tsMs < openStart) {
+      this.keepAsContext(slot, reading, openStart);
+      return 'late';
+    }
     const s = this.series[slot.index];
     const rule = slot.rule;
     const succBefore = rule ? chainAtOrAfter(s, rule, openStart) : undefined;
     const outcome = insertSample(s, sampleOf(reading, slot.fields));
     if (outcome === 'duplicate') return 'duplicate';
     if (reading.tsMs > this.maxTsMs) this.maxTsMs = reading.tsMs;
+    if (reading.tsMs < this.firstDataMs) this.firstDataMs = reading.tsMs;
     if (rule) {
-      const stored = s[firstIndexAtOrAfter(s, reading.tsMs)];
-      if (rule.inChain(stored) && (!succBefore || reading.tsMs <= succBefore.tsMs)) this.openIntervalChanged(slot, succBefore !== undefined);
+      const at = firstIndexAtOrAfter(s, reading.tsMs);
+      const stored = s[at];
+      if (rule.inChain(stored)) {
+        if (!succBefore || reading.tsMs <= succBefore.tsMs) this.openIntervalChanged(slot, succBefore !== undefined);
+        this.checkSteps(slot, rule, at);
+      }
     }
     return 'accepted';
+  }
+
+  /**
+   * A late reading: stored by the gateway and derived again from storage for
+   * its closed windows; here it only serves the open windows as context (the
+   * interval from it to a sensor's first reading in the open windows, the
+   * count or power it holds), exactly as a recompute would use it. The
+   * series keeps only what the open windows need.
+   */
+  private keepAsContext(slot: SensorSlot, reading: Reading, openStart: number): void {
+    const s = this.series[slot.index];
+    if (insertSample(s, sampleOf(reading, slot.fields)) === 'duplicate') return;
+    if (reading.tsMs < this.firstDataMs) this.firstDataMs = reading.tsMs;
+    trimSeries(s, openStart, slot.fields);
+  }
+
+  /** Contract §8: reports the register steps into and out of the chain sample at `at` that are implausible. */
+  private checkSteps(slot: SensorSlot, rule: IntervalRule, at: number): void {
+    const s = this.series[slot.index];
+    const b = s[at];
+    let a: Sample | undefined;
+    for (let i = at - 1; i >= 0 && !a; i--) if (rule.inChain(s[i])) a = s[i];
+    let c: Sample | undefined;
+    for (let i = at + 1; i < s.length && !c; i++) if (rule.inChain(s[i])) c = s[i];
+    for (const step of [a && rule.implausible(a, b), c && rule.implausible(b, c)]) {
+      if (step) this.pending.push({ type: 'implausible', parkId: this.parkId, building: slot.building, sensor: slot.model.id, step });
+    }
   }
 
   /**
@@ -195,19 +290,24 @@ export class ParkVitalsEngine {
       if (!slot) continue;
       if (this.openStart !== undefined && r.tsMs >= this.openStart) this.ingest(r);
       else insertSample(this.series[slot.index], sampleOf(r, slot.fields));
+      if (r.tsMs < this.firstDataMs) this.firstDataMs = r.tsMs;
     }
     if (this.openStart !== undefined) this.trimAll(this.openStart);
   }
 
   /**
    * Moves the clock to `nowMs` and closes every window the watermark has
-   * passed. Returns, in order: pending `recompute-needed` notices, revisions
-   * of earlier windows, then for each closed window its `vitals` followed by
-   * its `alarm` transitions. Windows without any reading still close
+   * passed. Returns, in order: pending `recompute-needed` and `implausible`
+   * notices, revisions of earlier windows, then for each closed window its
+   * `vitals` followed by its `alarm` transitions. Windows without any reading still close
    * (energy 0, `online_ratio` by the silence rule).
    */
   advance(nowMs: number): VitalsEvent[] {
     if (nowMs > this.clockMs) this.clockMs = nowMs;
+    if (this.arrived || this.lastArrivalMs === -Infinity) {
+      this.lastArrivalMs = this.clockMs;
+      this.arrived = false;
+    }
     if (this.openStart === undefined) this.open(windowStartMs(nowMs - this.allowedLatenessMs, this.windowMs));
     return this.drain(this.watermarkMs);
   }
@@ -236,7 +336,19 @@ export class ParkVitalsEngine {
     const events = this.pending;
     this.pending = [];
     events.push(...this.revisions());
-    while (this.openStart !== undefined && this.openStart + this.windowMs <= untilMs) events.push(...this.closeOldest());
+    const silent = this.clockMs - this.lastArrivalMs >= this.idleMs;
+    while (this.openStart !== undefined && this.openStart + this.windowMs <= untilMs) {
+      // A window that ended before the first reading the engine ever had
+      // (it started before its devices, on an empty database) holds nothing
+      // to derive: every sensor would be "offline" in it, falsely. Skipped,
+      // unless the park is silent (then offline is the truth).
+      if (!silent && this.openStart + this.windowMs <= this.firstDataMs) {
+        // Windows closed before it (silent ones) are before the first data
+        // too: nothing can revise them, and the kept run must stay contiguous.
+        this.closed.length = 0;
+        this.open(this.openStart + this.windowMs);
+      } else events.push(...this.closeOldest());
+    }
     return events;
   }
 
@@ -313,7 +425,7 @@ export class ParkVitalsEngine {
     for (const slot of this.ruled) this.settleIntervals(slot, w);
     this.openStart = w.endMs;
     const vitals = assembleVitals(this.layout, w, this.sharesOf(this.closed.length - 1), entry.snapshot);
-    const step = evaluateAlarms(this.index, this.alarms, vitals);
+    const step = evaluateAlarms(this.index, this.alarms, vitals, { offlineRatio: offlineAlarmRatio(this.layout, entry.snapshot) });
     this.alarms = step.state;
     entry.vitals = applyStatus(vitals, this.alarms);
     this.trimAll(w.endMs);

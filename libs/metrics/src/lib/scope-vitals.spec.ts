@@ -8,8 +8,8 @@ const w = { startMs: T0, endMs: T0 + MIN };
 
 const snap = (over: Partial<WindowSnapshot> = {}): WindowSnapshot => ({
   buildings: [
-    { peakKw: 300, occupancy: 50, co2: { sumPpm: 1600, n: 2, maxPpm: 900 }, online: 4, total: 4 },
-    { peakKw: 20, occupancy: 10, co2: emptyCo2Stats(), online: 1, total: 3 },
+    { peakKw: 300, occupancy: 50, co2: { sumPpm: 1600, n: 2, maxPpm: 900 }, online: 4, total: 4, starting: 0 },
+    { peakKw: 20, occupancy: 10, co2: emptyCo2Stats(), online: 1, total: 3, starting: 0 },
   ],
   parkPeakKw: 310,
   ...over,

@@ -16,6 +16,12 @@ export interface BuildingSnapshot {
   co2: Co2Stats;
   online: number;
   total: number;
+  /**
+   * Sensors not heard from yet that need not have been: the park's data
+   * began less than their silence limit before the window end (see
+   * {@link offlineAlarmRatio}).
+   */
+  starting: number;
 }
 
 export interface WindowSnapshot {
@@ -23,8 +29,12 @@ export interface WindowSnapshot {
   parkPeakKw: number;
 }
 
-/** Builds the snapshot function over a park's per-sensor series (indexed like `layout.sensors`). */
-export function windowSnapshotter(layout: ParkLayout, series: readonly Series[]): (w: Window) => WindowSnapshot {
+/**
+ * Builds the snapshot function over a park's per-sensor series (indexed like
+ * `layout.sensors`). `firstDataMs`: when the park's data began (the first
+ * reading the derivation has), for {@link BuildingSnapshot.starting}.
+ */
+export function windowSnapshotter(layout: ParkLayout, series: readonly Series[], firstDataMs: () => number = () => -Infinity): (w: Window) => WindowSnapshot {
   const meter = (i: number): PowerMeter => ({ series: series[i], limitMs: layout.sensors[i].limitMs });
   const buildingMeters = layout.buildings.map((b) => b.grid.map(meter));
   const parkMeters = layout.grid.map(meter);
@@ -35,8 +45,14 @@ export function windowSnapshotter(layout: ParkLayout, series: readonly Series[])
       const co2 = emptyCo2Stats();
       for (const i of b.carbon) addCo2Readings(co2, series[i], w);
       let online = 0;
-      for (const i of b.sensors) if (onlineAt(series[i], w.endMs, layout.sensors[i].limitMs)) online++;
-      return { peakKw: peakKw(buildingMeters[bi], w), occupancy, co2, online, total: b.sensors.length };
+      let starting = 0;
+      const first = firstDataMs();
+      for (const i of b.sensors) {
+        const s = series[i];
+        if (onlineAt(s, w.endMs, layout.sensors[i].limitMs)) online++;
+        else if (first < w.endMs && w.endMs - first <= layout.sensors[i].limitMs && !(s.length > 0 && s[0].tsMs < w.endMs)) starting++;
+      }
+      return { peakKw: peakKw(buildingMeters[bi], w), occupancy, co2, online, total: b.sensors.length, starting };
     }),
     parkPeakKw: peakKw(parkMeters, w),
   });
@@ -116,4 +132,24 @@ export function assembleVitals(layout: ParkLayout, w: Window, shares: ArrayLike<
     park.total += s.total;
   });
   return { parkId: layout.parkId, window: { startMs: w.startMs, endMs: w.endMs }, park: vitalSignsOf(park, hours, ef), buildings };
+}
+
+/**
+ * Where the contract is silent (issue 11, no false alarms on start): the
+ * share of sensors online that the `offline` alarm judges. When a park's
+ * data begins (a first deployment, the first readings after its whole
+ * history), each sensor reports for the first time at its own phase within
+ * its interval; one not heard from yet, whose silence limit has not passed
+ * since the data began, is starting, not offline. `online_ratio` itself
+ * stays as contract §6 defines it. Per building id: the ratio over the
+ * sensors that are not starting (undefined when all are), for the buildings
+ * that have starting sensors.
+ */
+export function offlineAlarmRatio(layout: ParkLayout, snap: WindowSnapshot): Map<string, number | undefined> {
+  const out = new Map<string, number | undefined>();
+  layout.buildings.forEach((b, bi) => {
+    const s = snap.buildings[bi];
+    if (s.starting > 0) out.set(b.id, s.total > s.starting ? s.online / (s.total - s.starting) : undefined);
+  });
+  return out;
 }

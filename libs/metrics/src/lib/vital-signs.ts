@@ -59,6 +59,12 @@ export interface Alarm {
   message: string;
   /** Epoch ms of the transition (the end of the window that decided it). */
   tsMs: number;
+  /**
+   * Contract §8: decided when the window was derived again because readings
+   * arrived for it after it closed (or the gateway caught up a gap), not when
+   * it closed live. Absent for live transitions.
+   */
+  late?: boolean;
 }
 
 /** Instantaneous state of one scope (contract §7, `now` message). */
@@ -73,6 +79,11 @@ export interface NowState {
   co2_ppm?: number;
   sensors_online: number;
   sensors_total: number;
+  /**
+   * Sensors whose latest reading is stamped ahead of the gateway clock
+   * (contract §8: a device clock running fast); absent when none.
+   */
+  sensors_skewed?: number;
   /** Epoch ms of the newest reading behind these values. */
   latest_ts_ms?: number;
 }

@@ -1,3 +1,4 @@
+import { ImplausibleStep } from './energy';
 import { Alarm, ParkVitals } from './vital-signs';
 
 /**
@@ -23,4 +24,10 @@ export type VitalsEvent =
    * horizon: those windows' stored values lack it until the recompute
    * command is run over `[fromMs, toMs)`.
    */
-  | { type: 'recompute-needed'; parkId: string; building: string; sensor: string; fromMs: number; toMs: number };
+  | { type: 'recompute-needed'; parkId: string; building: string; sensor: string; fromMs: number; toMs: number }
+  /**
+   * Contract §8: a reading made a register step (into it or out of it) that
+   * implies more than the register's bound; the step counts 0. Reported once,
+   * when the reading is ingested.
+   */
+  | { type: 'implausible'; parkId: string; building: string; sensor: string; step: ImplausibleStep };

@@ -12,7 +12,15 @@ const NEVER_FORGET = 1e12; // revision horizon that keeps every closed window
 
 const closeTo = (got: number, want: number) => Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want));
 
-/** One meter's register stream: arbitrary intervals (10 ms to 15 min), increments and resets. */
+/** b1's contract is 500 kW: its registers may rise at most 1000 kWh per hour (contract §8). */
+const B1_LIMIT_KWH_PER_H = 2 * index.model.buildings[0].contractedKw;
+const H = 3_600_000;
+
+/**
+ * One meter's register stream: arbitrary intervals (10 ms to 15 min), a load
+ * up to 95 % of the plausibility bound, and resets (the register restarts at
+ * what it counted since the last reading).
+ */
 const registerStream = fc
   .record({
     offsetMs: fc.integer({ min: 0, max: 3 * MIN }),
@@ -20,7 +28,7 @@ const registerStream = fc
     steps: fc.array(
       fc.record({
         dtMs: fc.oneof(fc.integer({ min: 10, max: 20_000 }), fc.integer({ min: 20_000, max: 15 * MIN })),
-        inc: fc.double({ min: 0, max: 500, noNaN: true }),
+        load: fc.double({ min: 0, max: 0.95, noNaN: true }),
         reset: fc.boolean(),
       }),
       { minLength: 1, maxLength: 40 },
@@ -33,12 +41,68 @@ const registerStream = fc
     const readings: Reading[] = [energy('b1', 'm1', t, { energyKwh: v })];
     for (const s of steps) {
       t += s.dtMs;
-      const next = s.reset && s.inc < v ? s.inc : v + s.inc;
+      const inc = (s.load * B1_LIMIT_KWH_PER_H * s.dtMs) / H;
+      const next = s.reset && inc < v ? inc : v + inc;
       total += registerIncrease(v, next);
       v = next;
       readings.push(energy('b1', 'm1', t, { energyKwh: v }));
     }
     return { readings, total };
+  });
+
+/**
+ * A plausible register stream (as above, no resets, from at least 10⁵ kWh)
+ * with glitches: a `spike` is one reading with a wrong, huge value (up to the
+ * largest double, issue 8's `1.7e308`) after which the meter goes on with the
+ * true value; a `jump` moves the register to another base for good (a meter
+ * swapped or restarted from another starting point). `truth` is what a
+ * meter without glitches would count over the intervals that no glitch
+ * touches: exactly what contract §8 leaves counted.
+ */
+const glitchedStream = fc
+  .record({
+    first: fc.double({ min: 1e5, max: 1e7, noNaN: true }),
+    steps: fc.array(
+      fc.record({
+        dtMs: fc.oneof(fc.integer({ min: 10, max: 20_000 }), fc.integer({ min: 20_000, max: 15 * MIN })),
+        load: fc.double({ min: 0, max: 0.95, noNaN: true }),
+        glitch: fc.oneof(
+          { weight: 6, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: fc.record({ kind: fc.constant('spike' as const), value: fc.oneof(fc.constant(1.7e308), fc.double({ min: 1e9, max: 1e300, noNaN: true })) }) },
+          { weight: 1, arbitrary: fc.record({ kind: fc.constant('jump' as const), value: fc.oneof(fc.double({ min: 1e5, max: 1e12, noNaN: true })) }) },
+        ),
+      }),
+      { minLength: 1, maxLength: 60 },
+    ),
+  })
+  .map(({ first, steps }) => {
+    let t = T0 + 7_000;
+    let trueValue = first;
+    let base = 0; // what a jump added to the register for good
+    let truth = 0;
+    let prevSpiked = false;
+    let largest = first;
+    const readings: Reading[] = [energy('b1', 'm1', t, { energyKwh: first })];
+    for (const s of steps) {
+      t += s.dtMs;
+      const inc = (s.load * B1_LIMIT_KWH_PER_H * s.dtMs) / H;
+      trueValue += inc;
+      let touched: boolean = prevSpiked;
+      prevSpiked = false;
+      if (s.glitch?.kind === 'jump') {
+        base = s.glitch.value - trueValue;
+        touched = true;
+      }
+      let shown = trueValue + base;
+      if (s.glitch?.kind === 'spike') {
+        shown = s.glitch.value;
+        prevSpiked = touched = true;
+      }
+      if (!touched) truth += inc;
+      if (s.glitch?.kind !== 'spike') largest = Math.max(largest, shown);
+      readings.push(energy('b1', 'm1', t, { energyKwh: shown }));
+    }
+    return { readings, truth, largest };
   });
 
 /** A span of whole windows covering every reading. */
@@ -107,6 +171,56 @@ describe('properties: energy is conserved', () => {
           return closeTo(sumEnergy(finalVitals(events)), total);
         },
       ),
+    );
+  });
+});
+
+describe('properties: implausible register steps (contract §8)', () => {
+  const everyField = (v: ParkVitals) => [v.park, ...Object.values(v.buildings)].flatMap((x) => Object.values(x).filter((f) => typeof f === 'number'));
+
+  it('a glitch costs exactly the intervals it touches: the rest of the register counts, from the new value on', () => {
+    fc.assert(
+      fc.property(glitchedStream, ({ readings, truth, largest }) => {
+        const { vitals } = computeVitalsDetailed(index, readings, cover(readings, MIN));
+        // Each step is a difference of register values: a few ulps of the largest one per step.
+        const tolerance = 1e-9 * Math.max(1, truth) + 4 * readings.length * largest * Number.EPSILON;
+        expect(Math.abs(sumEnergy(vitals) - truth)).toBeLessThanOrEqual(tolerance);
+      }),
+    );
+  });
+
+  it('no vitals field is ever non-finite, live or recomputed, whatever the register says', () => {
+    fc.assert(
+      fc.property(glitchedStream, fc.constantFrom(0, 10_000, 30_000), ({ readings }, allowedLatenessMs) => {
+        const engine = new ParkVitalsEngine(index, { allowedLatenessMs, revisionHorizonMs: NEVER_FORGET });
+        const events: VitalsEvent[] = [];
+        for (const r of readings) {
+          engine.ingest(r);
+          events.push(...engine.advance(r.tsMs));
+        }
+        events.push(...engine.flush());
+        const live = finalVitals(events);
+        const batch = computeVitals(index, readings, rangeOf(live));
+        for (const v of [...live, ...batch]) expect(everyField(v).every(Number.isFinite)).toBe(true);
+        expect(live.map(withoutStatus)).toEqual(batch.map(withoutStatus));
+      }),
+    );
+  });
+
+  it('the live engine reports each implausible step once, as the recompute finds them', () => {
+    fc.assert(
+      fc.property(glitchedStream, ({ readings }) => {
+        const engine = new ParkVitalsEngine(index, { allowedLatenessMs: 30_000 });
+        const events: VitalsEvent[] = [];
+        for (const r of readings) {
+          engine.ingest(r);
+          events.push(...engine.advance(r.tsMs));
+        }
+        events.push(...engine.flush());
+        const reported = events.flatMap((e) => (e.type === 'implausible' ? [e.step] : []));
+        const found = computeVitalsDetailed(index, readings, cover(readings, MIN)).implausible.map((x) => x.step);
+        expect(reported).toEqual(found);
+      }),
     );
   });
 });

@@ -13,7 +13,7 @@
  * (faults.ts): the simulator asks these functions and changes nothing else.
  */
 import { BuildingModel } from '@park/telemetry';
-import { dayKind, localHour } from './load-profiles';
+import { dayKind, localHour, ParkLocalTime, SHANGHAI_TIME } from './load-profiles';
 import { Scenario, scenarioActive } from './scenarios';
 
 /** Extra base load per day of creep, share of contractedKw (4 %/day: chillers, compressors or heaters left running, one more each day). */
@@ -26,10 +26,10 @@ export const PLANNED_PEAK_TO_H = 16;
 
 const DAY_MS = 86_400_000;
 
-/** Whether the planned-peak hours hold at `tMs` (weekday, 14:00–16:00 park time). */
-export function plannedPeakHours(tMs: number): boolean {
-  const h = localHour(tMs);
-  return dayKind(tMs) === 'weekday' && h >= PLANNED_PEAK_FROM_H && h < PLANNED_PEAK_TO_H;
+/** Whether the planned-peak hours hold at `tMs` (weekday, 14:00–16:00 park time: `zone`, the model's time zone). */
+export function plannedPeakHours(tMs: number, zone: ParkLocalTime = SHANGHAI_TIME): boolean {
+  const h = localHour(tMs, zone);
+  return dayKind(tMs, zone) === 'weekday' && h >= PLANNED_PEAK_FROM_H && h < PLANNED_PEAK_TO_H;
 }
 
 /**
@@ -37,7 +37,7 @@ export function plannedPeakHours(tMs: number): boolean {
  * (unchanged without them). `startMs`: the run's start, from which the
  * scenarios' seconds count.
  */
-export function anomalyLoadKw(scenarios: readonly Scenario[], parkId: string, b: BuildingModel, startMs: number, tMs: number, grossKw: number): number {
+export function anomalyLoadKw(scenarios: readonly Scenario[], parkId: string, b: BuildingModel, startMs: number, tMs: number, grossKw: number, zone: ParkLocalTime = SHANGHAI_TIME): number {
   if (scenarios.length === 0) return grossKw;
   let kw = grossKw;
   for (const s of scenarios) {
@@ -45,7 +45,7 @@ export function anomalyLoadKw(scenarios: readonly Scenario[], parkId: string, b:
     const fromMs = startMs + s.fromS * 1000;
     if (tMs >= fromMs && tMs < startMs + s.toS * 1000) kw += (CREEP_SHARE_PER_DAY * b.contractedKw * (tMs - fromMs)) / DAY_MS;
   }
-  if (plannedPeakHours(tMs) && scenarioActive(scenarios, 'peak', parkId, b.id, startMs, tMs)) kw = Math.max(kw, PLANNED_PEAK_SHARE * b.contractedKw);
+  if (plannedPeakHours(tMs, zone) && scenarioActive(scenarios, 'peak', parkId, b.id, startMs, tMs)) kw = Math.max(kw, PLANNED_PEAK_SHARE * b.contractedKw);
   return kw;
 }
 

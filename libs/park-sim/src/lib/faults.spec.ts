@@ -1,10 +1,11 @@
 import { parsePayload, SensorAddress } from '@park/telemetry';
-import { drawFaults, malformedPayload, NO_FAULTS, parseFaultSpec, spikePowerKw } from './faults';
+import { drawFaults, glitchRegisterValue, malformedPayload, NO_FAULTS, parseFaultSpec, spikePowerKw } from './faults';
 
 describe('parseFaultSpec', () => {
   it('reads the documented spec, leaving unnamed faults at 0', () => {
     const r = parseFaultSpec('dropout=0.01,spike=0.001, reset=0.0005,late=0.01,duplicate=0.01,malformed=0.001');
-    expect(r).toEqual({ ok: true, rates: { dropout: 0.01, spike: 0.001, reset: 0.0005, late: 0.01, duplicate: 0.01, malformed: 0.001 } });
+    expect(r).toEqual({ ok: true, rates: { ...NO_FAULTS, dropout: 0.01, spike: 0.001, reset: 0.0005, late: 0.01, duplicate: 0.01, malformed: 0.001 } });
+    expect(parseFaultSpec('glitch=0.002')).toEqual({ ok: true, rates: { ...NO_FAULTS, glitch: 0.002 } });
     expect(parseFaultSpec('late=0.5')).toEqual({ ok: true, rates: { ...NO_FAULTS, late: 0.5 } });
     expect(parseFaultSpec('')).toEqual({ ok: true, rates: NO_FAULTS });
   });
@@ -24,16 +25,17 @@ describe('parseFaultSpec', () => {
 
 describe('drawFaults', () => {
   it('never draws with rate 0, always with rate 1, and only faults that apply', () => {
-    const all = { dropout: 1, spike: 1, reset: 1, late: 1, duplicate: 1, malformed: 1 };
+    const all = { dropout: 1, spike: 1, reset: 1, late: 1, duplicate: 1, malformed: 1, glitch: 1 };
     expect(drawFaults(NO_FAULTS, 1, 2, 3, { power: true, register: true })).toEqual({
-      dropout: false, spike: false, reset: false, late: false, duplicate: false, malformed: false,
+      dropout: false, spike: false, reset: false, late: false, duplicate: false, malformed: false, glitch: false,
     });
     expect(drawFaults(all, 1, 2, 3, { power: true, register: true })).toEqual({
-      dropout: true, spike: true, reset: true, late: true, duplicate: true, malformed: true,
+      dropout: true, spike: true, reset: true, late: true, duplicate: true, malformed: true, glitch: true,
     });
     const co2 = drawFaults(all, 1, 2, 3, { power: false, register: false });
     expect(co2.spike).toBe(false);
     expect(co2.reset).toBe(false);
+    expect(co2.glitch).toBe(false);
   });
 
   it('hits at about the asked rate, independently per fault', () => {
@@ -78,5 +80,18 @@ describe('spikePowerKw', () => {
     expect(spikePowerKw(1000, 0)).toBe(8000);
     expect(spikePowerKw(1000, 0.999)).toBeCloseTo(24983, 0);
     expect(spikePowerKw(90_000, 0.9)).toBe(999_999);
+  });
+});
+
+describe('glitchRegisterValue', () => {
+  it('is a valid contract value (accepted and stored), yet implies far more than any building draws (contract §8)', () => {
+    const address: SensorAddress = { park: 'p', building: 'b', kind: 'energy', sensor: 'm' };
+    const values = [0.1, 0.5, 0.9].map((u) => glitchRegisterValue(1_203_344.25, u));
+    expect(values[2]).toBe(1.7e308);
+    for (const v of values) {
+      expect(v - 1_203_344.25).toBeGreaterThan(1e6);
+      const r = parsePayload(JSON.stringify({ ts: 1_764_201_600_000, energy_kwh: v }), address, 't', 1_764_201_600_000);
+      expect(r.readings.map((x) => x.energyKwh)).toEqual([v]);
+    }
   });
 });

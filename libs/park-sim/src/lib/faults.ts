@@ -11,16 +11,17 @@
  * | late | every reading | sent `lateMs` later with its original `ts` |
  * | duplicate | every reading | the same payload sent twice |
  * | malformed | every reading | replaced by a payload the gateway must reject (`bad_json` or `bad_field`) |
+ * | glitch | register readings (energy, emission) | the register value of that one reading is absurd (a misread, a bit flip, up to 1.7e308); the register itself goes on: the gateway counts the two steps around it 0 (contract §8) |
  */
 import { unitHash } from './prng';
 
-export const FAULT_KINDS = ['dropout', 'spike', 'reset', 'late', 'duplicate', 'malformed'] as const;
+export const FAULT_KINDS = ['dropout', 'spike', 'reset', 'late', 'duplicate', 'malformed', 'glitch'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Probability per reading of each fault, 0..1. */
 export type FaultRates = Record<FaultKind, number>;
 
-export const NO_FAULTS: FaultRates = { dropout: 0, spike: 0, reset: 0, late: 0, duplicate: 0, malformed: 0 };
+export const NO_FAULTS: FaultRates = { dropout: 0, spike: 0, reset: 0, late: 0, duplicate: 0, malformed: 0, glitch: 0 };
 
 /** Default delay of a `late` reading, ms: beyond one 1-minute window. */
 export const DEFAULT_LATE_MS = 90_000;
@@ -51,7 +52,7 @@ export function parseFaultSpec(spec: string): { ok: true; rates: FaultRates } | 
 export type FaultDraw = Record<FaultKind, boolean>;
 
 // One salt per fault kind so the draws are independent of each other.
-const SALTS: Record<FaultKind, number> = { dropout: 0xd0, spike: 0x5b, reset: 0x7e, late: 0x1a, duplicate: 0xd2, malformed: 0xba };
+const SALTS: Record<FaultKind, number> = { dropout: 0xd0, spike: 0x5b, reset: 0x7e, late: 0x1a, duplicate: 0xd2, malformed: 0xba, glitch: 0x9f };
 
 /**
  * Decides the faults of the reading of `sensorKey` at `tMs`. Keyed hashing (not
@@ -75,7 +76,26 @@ export function drawFaults(
     late: hit('late'),
     duplicate: hit('duplicate'),
     malformed: hit('malformed'),
+    glitch: applies.register && hit('glitch'),
   };
+}
+
+/**
+ * The register value a `glitch` reading carries instead of the true one:
+ * valid JSON numbers a real meter has been seen to send (a register read
+ * 1000× too large, 10⁹ kWh too high, the largest double: issue 8's
+ * `1.7e308`). `u` in [0, 1) picks one. Any of them implies a rate far beyond
+ * what the building can draw (contract §8).
+ */
+export function glitchRegisterValue(register: number, u: number): number {
+  switch (Math.floor(u * 3)) {
+    case 0:
+      return Math.round(register * 1000 * 1000) / 1000 + 1e6;
+    case 1:
+      return Math.round((register + 1e9) * 1000) / 1000;
+    default:
+      return 1.7e308;
+  }
 }
 
 /** `power_kw` of a spike: 8-25 × contracted, capped inside the contract's ±1e6 bound. */

@@ -11,6 +11,7 @@ import {
   footprintAreaM2,
   loadFraction,
   localHour,
+  ParkLocalTime,
   presenceFraction,
   pvPeakKw,
   steadyCo2Ppm,
@@ -34,6 +35,27 @@ describe('local time', () => {
   ])('%s is hour %d of a %s', (iso, hour, kind) => {
     expect(localHour(local(iso))).toBeCloseTo(hour as number, 9);
     expect(dayKind(local(iso))).toBe(kind);
+  });
+});
+
+describe('park time (contract §8: the model’s timeZone)', () => {
+  const berlin = new ParkLocalTime('Europe/Berlin');
+
+  it('is the park’s own zone, daylight saving included', () => {
+    // 10:30 in Berlin: 09:30 UTC in winter (UTC+1), 08:30 UTC in summer (UTC+2).
+    expect(localHour(Date.parse('2025-11-26T09:30:00Z'), berlin)).toBeCloseTo(10.5, 9);
+    expect(localHour(Date.parse('2025-07-02T08:30:00Z'), berlin)).toBeCloseTo(10.5, 9);
+    // Saturday 00:30 in Berlin is still Friday in UTC.
+    expect(dayKind(Date.parse('2025-11-28T23:30:00Z'), berlin)).toBe('saturday');
+  });
+
+  it('an office in Berlin works Berlin hours, not Shanghai’s', () => {
+    const tenInBerlin = Date.parse('2025-11-26T09:00:00Z');
+    const threeInBerlin = Date.parse('2025-11-26T02:00:00Z');
+    expect(loadFraction('office', tenInBerlin, berlin)).toBeGreaterThan(0.6);
+    expect(loadFraction('office', threeInBerlin, berlin)).toBeLessThan(0.35);
+    // The same instants in Shanghai time: 17:00 and 10:00.
+    expect(loadFraction('office', threeInBerlin)).toBeGreaterThan(0.6);
   });
 });
 

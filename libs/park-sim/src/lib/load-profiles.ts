@@ -4,19 +4,18 @@
  * value, which is what makes a simulated run reproducible and lets tests probe
  * single instants (office at 03:00 vs 10:00, PV at midnight).
  *
- * Time of day is Shanghai local time (UTC+8, no daylight saving), the frame in
- * which the park's people live. Shapes are hour knots interpolated linearly;
- * the numbers are plausible for a Shanghai high-tech park, not survey data.
+ * Time of day is the park's local time (contract §8, park time: the park
+ * model's `timeZone`, Shanghai by default), the frame in which the park's
+ * people live. Shapes are hour knots interpolated linearly; the numbers are
+ * plausible for a Shanghai high-tech park, not survey data.
  */
-import { BuildingModel, BuildingUse } from '@park/telemetry';
+import { BuildingModel, BuildingUse, DEFAULT_TIME_ZONE, zoneOffsetMs } from '@park/telemetry';
 import { hashString, unitHash, valueNoise } from './prng';
 
 // Math functions as module constants: global lookups are slow inside the vm
 // contexts Jest runs tests in (Node 20), and these run several times per reading.
 const { PI, abs, cos, floor, max, min, pow, sin } = Math;
 
-/** Shanghai is UTC+8 all year. */
-export const LOCAL_UTC_OFFSET_MS = 8 * 3_600_000;
 /** Shanghai, when the park model has no `origin`. */
 export const DEFAULT_LAT_DEG = 31.2;
 export const DEFAULT_LON_DEG = 121.47;
@@ -24,23 +23,48 @@ export const DEFAULT_LON_DEG = 121.47;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
+/**
+ * A park's local time (contract §8, park time): the UTC offset of its IANA
+ * zone at an instant. The offset is looked up once per hour of time asked
+ * (zones change offset on the hour) and kept for the next calls, which come
+ * in time order: no Intl call per reading.
+ */
+export class ParkLocalTime {
+  private bucket = NaN;
+  private offset = 0;
+
+  constructor(readonly timeZone: string) {}
+
+  offsetMs(tMs: number): number {
+    const bucket = floor(tMs / HOUR_MS);
+    if (bucket !== this.bucket) {
+      this.bucket = bucket;
+      this.offset = zoneOffsetMs(this.timeZone, bucket * HOUR_MS);
+    }
+    return this.offset;
+  }
+}
+
+/** The default park time, Asia/Shanghai (UTC+8 all year). */
+export const SHANGHAI_TIME = new ParkLocalTime(DEFAULT_TIME_ZONE);
+
 /** Hours since local midnight, in [0, 24). */
-export function localHour(tMs: number): number {
-  const local = tMs + LOCAL_UTC_OFFSET_MS;
+export function localHour(tMs: number, zone: ParkLocalTime = SHANGHAI_TIME): number {
+  const local = tMs + zone.offsetMs(tMs);
   return (((local % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS;
 }
 
 /** Local day number since the epoch (changes at local midnight). */
-export function localDayIndex(tMs: number): number {
-  return floor((tMs + LOCAL_UTC_OFFSET_MS) / DAY_MS);
+export function localDayIndex(tMs: number, zone: ParkLocalTime = SHANGHAI_TIME): number {
+  return floor((tMs + zone.offsetMs(tMs)) / DAY_MS);
 }
 
 export type DayKind = 'weekday' | 'saturday' | 'sunday';
 
 /** Weekday or weekend day, local time (public holidays are not modelled). */
-export function dayKind(tMs: number): DayKind {
+export function dayKind(tMs: number, zone: ParkLocalTime = SHANGHAI_TIME): DayKind {
   // 1970-01-01 was a Thursday: day index 0 → weekday 4 (0 = Sunday).
-  const dow = (((localDayIndex(tMs) + 4) % 7) + 7) % 7;
+  const dow = (((localDayIndex(tMs, zone) + 4) % 7) + 7) % 7;
   return dow === 0 ? 'sunday' : dow === 6 ? 'saturday' : 'weekday';
 }
 
@@ -155,8 +179,8 @@ const LOBBY_WEIGHT: DailyShape = weekendBoth(
   [[0, 0.3], [10, 0.12], [18, 0.12], [24, 0.3]],
 );
 
-function shapeAt(shape: DailyShape, tMs: number): number {
-  return interpolate(shape[dayKind(tMs)], localHour(tMs));
+function shapeAt(shape: DailyShape, tMs: number, zone: ParkLocalTime): number {
+  return interpolate(shape[dayKind(tMs, zone)], localHour(tMs, zone));
 }
 
 /** The use of a building; the park model's default is `office`. */
@@ -165,13 +189,13 @@ export function buildingUse(b: BuildingModel): BuildingUse {
 }
 
 /** Deterministic gross-load shape, fraction of contracted kW (no noise). */
-export function loadFraction(use: BuildingUse, tMs: number): number {
-  return shapeAt(LOAD_SHAPES[use], tMs);
+export function loadFraction(use: BuildingUse, tMs: number, zone: ParkLocalTime = SHANGHAI_TIME): number {
+  return shapeAt(LOAD_SHAPES[use], tMs, zone);
 }
 
 /** Deterministic presence shape, fraction of capacity (no noise). */
-export function presenceFraction(use: BuildingUse, tMs: number): number {
-  return shapeAt(PRESENCE_SHAPES[use], tMs);
+export function presenceFraction(use: BuildingUse, tMs: number, zone: ParkLocalTime = SHANGHAI_TIME): number {
+  return shapeAt(PRESENCE_SHAPES[use], tMs, zone);
 }
 
 /**
@@ -179,9 +203,9 @@ export function presenceFraction(use: BuildingUse, tMs: number): number {
  * occupancy sensors: lobbies and entrances get a small, rush-hour-shaped
  * share; event spaces half a normal zone; other zones one each.
  */
-export function zoneWeight(zone: string | undefined, tMs: number): number {
+export function zoneWeight(zone: string | undefined, tMs: number, time: ParkLocalTime = SHANGHAI_TIME): number {
   const z = zone ?? '';
-  if (/lobby|entrance|reception|hall/.test(z)) return shapeAt(LOBBY_WEIGHT, tMs);
+  if (/lobby|entrance|reception|hall/.test(z)) return shapeAt(LOBBY_WEIGHT, tMs, time);
   if (/event/.test(z)) return 0.5;
   return 1;
 }
@@ -191,22 +215,22 @@ export function zoneWeight(zone: string | undefined, tMs: number): number {
  * capacity × a per-building scale (0.92-1.08) × slow fluctuations (±6 % over
  * ~15 min, ±2 % over ~2 min). Includes what on-site PV supplies.
  */
-export function buildingLoadKw(seed: number, parkId: string, b: BuildingModel, tMs: number): number {
+export function buildingLoadKw(seed: number, parkId: string, b: BuildingModel, tMs: number, zone: ParkLocalTime = SHANGHAI_TIME): number {
   const key = hashString(`${parkId}/${b.id}/load`);
   const scale = 0.92 + 0.16 * unitHash(seed, key, 1);
   const slow = 0.06 * valueNoise(seed, key, tMs, 15 * 60_000);
   const fast = 0.02 * valueNoise(seed, key + 1, tMs, 2 * 60_000);
-  return b.contractedKw * loadFraction(buildingUse(b), tMs) * scale * (1 + slow + fast);
+  return b.contractedKw * loadFraction(buildingUse(b), tMs, zone) * scale * (1 + slow + fast);
 }
 
 /**
  * People in a building (continuous; occupancy sensors round their share):
  * capacity × presence shape × (1 ± 5 % slow fluctuation), never negative.
  */
-export function buildingPeople(seed: number, parkId: string, b: BuildingModel, tMs: number): number {
+export function buildingPeople(seed: number, parkId: string, b: BuildingModel, tMs: number, zone: ParkLocalTime = SHANGHAI_TIME): number {
   const key = hashString(`${parkId}/${b.id}/people`);
   const wobble = 0.05 * valueNoise(seed, key, tMs, 5 * 60_000);
-  return max(0, b.capacity * presenceFraction(buildingUse(b), tMs) * (1 + wobble));
+  return max(0, b.capacity * presenceFraction(buildingUse(b), tMs, zone) * (1 + wobble));
 }
 
 /**
@@ -262,9 +286,9 @@ export function clearSkyPvFraction(tMs: number, latDeg = DEFAULT_LAT_DEG, lonDeg
  * a clearness (clear, broken or overcast) and passing clouds wobble around it
  * every few minutes. One sky per park: all PV meters see the same clouds.
  */
-export function cloudFactor(seed: number, parkId: string, tMs: number): number {
+export function cloudFactor(seed: number, parkId: string, tMs: number, zone: ParkLocalTime = SHANGHAI_TIME): number {
   const key = hashString(`${parkId}/sky`);
-  const u = unitHash(seed, key, localDayIndex(tMs));
+  const u = unitHash(seed, key, localDayIndex(tMs, zone));
   const clearness = u < 0.45 ? 0.9 + 0.1 * u : u < 0.8 ? 0.55 + 0.35 * (u - 0.45) / 0.35 : 0.15 + 0.25 * (u - 0.8) / 0.2;
   // Broken skies wobble most; clear and overcast ones little.
   const passing = 0.8 * clearness * (1 - clearness) * valueNoise(seed, key + 1, tMs, 7 * 60_000) + 0.02 * valueNoise(seed, key + 2, tMs, 60_000);
@@ -307,8 +331,8 @@ export function emissionSourceOf(b: BuildingModel, sensorId: string): EmissionSo
 }
 
 /** Shanghai has no district heating; boilers heat from mid-November to mid-March. */
-function heatingSeason(tMs: number): boolean {
-  const { month, day } = civilDate(localDayIndex(tMs));
+function heatingSeason(tMs: number, zone: ParkLocalTime): boolean {
+  const { month, day } = civilDate(localDayIndex(tMs, zone));
   return month === 12 || month === 1 || month === 2 || (month === 11 && day >= 15) || (month === 3 && day < 15);
 }
 
@@ -324,13 +348,13 @@ const BOILER_HEATING: DailyShape = weekendBoth(
  * year and heats in winter; a diesel generator idles except a 20-minute test
  * run at 10:00 on weekdays (≈ 180 kg CO2e/h at 60 % of 500 kW).
  */
-export function emissionRateKgPerH(source: EmissionSource, seed: number, key: number, tMs: number): number {
-  const hour = localHour(tMs);
+export function emissionRateKgPerH(source: EmissionSource, seed: number, key: number, tMs: number, zone: ParkLocalTime = SHANGHAI_TIME): number {
+  const hour = localHour(tMs, zone);
   if (source === 'genset') {
-    return dayKind(tMs) === 'weekday' && hour >= 10 && hour < 10 + 20 / 60 ? 180 * (1 + 0.03 * valueNoise(seed, key, tMs, 60_000)) : 0;
+    return dayKind(tMs, zone) === 'weekday' && hour >= 10 && hour < 10 + 20 / 60 ? 180 * (1 + 0.03 * valueNoise(seed, key, tMs, 60_000)) : 0;
   }
   let load = interpolate(BOILER_HOT_WATER, hour);
-  if (heatingSeason(tMs)) load += shapeAt(BOILER_HEATING, tMs);
+  if (heatingSeason(tMs, zone)) load += shapeAt(BOILER_HEATING, tMs, zone);
   return 250 * min(1, load) * (1 + 0.05 * valueNoise(seed, key, tMs, 10 * 60_000));
 }
 

@@ -9,9 +9,9 @@
  * between consecutive readings is exactly P × dt, and the ground truth
  * (ground-truth.ts) is Σ P × overlap per 1-minute window.
  */
-import { BuildingModel, ParkModel, SensorKind, SensorModel, sensorTopic } from '@park/telemetry';
+import { BuildingModel, DEFAULT_TIME_ZONE, ParkModel, SensorKind, SensorModel, sensorTopic } from '@park/telemetry';
 import { anomalyLoadKw, stuckRegister } from './anomalies';
-import { drawFaults, DEFAULT_LATE_MS, FaultRates, malformedPayload, NO_FAULTS, spikePowerKw } from './faults';
+import { drawFaults, DEFAULT_LATE_MS, FaultRates, glitchRegisterValue, malformedPayload, NO_FAULTS, spikePowerKw } from './faults';
 import { GroundTruth, TruthTotals, TruthWindow } from './ground-truth';
 import {
   buildingLoadKw,
@@ -25,6 +25,7 @@ import {
   emissionRateKgPerH,
   emissionSourceOf,
   outdoorCo2Ppm,
+  ParkLocalTime,
   pvPeakKw,
   steadyCo2Ppm,
   zoneWeight,
@@ -68,6 +69,14 @@ export interface ParkSimulatorOptions {
   /** Delay of `late` readings, ms (default 90 000). */
   lateMs?: number;
   scenarios?: readonly Scenario[];
+  /**
+   * Registers to continue from, by `building/sensor` (energy and emission
+   * registers): the value a meter last reported and when. The simulated
+   * meter goes on counting from there, so a restarted simulation continues
+   * the stored series instead of starting another (see `resumeState` in the
+   * sim command). Sensors not listed start from their seeded value.
+   */
+  registers?: Readonly<Record<string, { value: number; atMs: number }>>;
 }
 
 /** What the simulator did so far. */
@@ -90,6 +99,8 @@ export interface SimStats {
   spikes: number;
   /** Register resets. */
   resets: number;
+  /** Register readings sent with an absurd value (the register itself went on). */
+  glitches: number;
 }
 
 type Role = 'grid' | 'pv' | 'co2' | 'emission' | 'occupancy';
@@ -137,7 +148,7 @@ function roundTo(x: number, digits: number): number {
  * with increasing simulated times to get the messages sent up to then.
  */
 export class ParkSimulator {
-  readonly stats: SimStats = { sampled: 0, sent: 0, malformed: 0, duplicates: 0, late: 0, dropouts: 0, silenced: 0, spikes: 0, resets: 0 };
+  readonly stats: SimStats = { sampled: 0, sent: 0, malformed: 0, duplicates: 0, late: 0, dropouts: 0, silenced: 0, spikes: 0, resets: 0, glitches: 0 };
   private readonly sensors: SensorSim[] = [];
   private readonly pvByBuilding = new Map<string, SensorSim[]>();
   private readonly occupancyByBuilding = new Map<string, SensorSim[]>();
@@ -148,6 +159,8 @@ export class ParkSimulator {
   private readonly seed: number;
   private readonly lat: number;
   private readonly lon: number;
+  /** The park's local time (contract §8: the model's `timeZone`): the day its people live. */
+  private readonly localTime: ParkLocalTime;
   private pendingLate: PendingLate[] = [];
   /** Registers held by a `stuck` anomaly, by sensor key (anomalies.ts). */
   private readonly frozen = new Map<number, number>();
@@ -165,6 +178,7 @@ export class ParkSimulator {
     this.clock = options.startMs;
     this.lat = park.origin?.lat ?? DEFAULT_LAT_DEG;
     this.lon = park.origin?.lon ?? DEFAULT_LON_DEG;
+    this.localTime = new ParkLocalTime(park.timeZone ?? DEFAULT_TIME_ZONE);
     this.truthAcc = new GroundTruth(park.id, park.buildings.map((b) => b.id), options.startMs);
     for (const b of park.buildings) this.addBuilding(b);
   }
@@ -199,6 +213,25 @@ export class ParkSimulator {
     }
     out.sort((a, b) => a.message.sendAtMs - b.message.sendAtMs || a.seq - b.seq);
     return out.map((p) => p.message);
+  }
+
+  /**
+   * Moves the simulation to `tMs` without sending anything: every meter
+   * counts on (registers, indoor air follow the physics) as if its readings
+   * were lost. For a simulation that continues a stored series from a time
+   * before the first one it should send. Faults, statistics and the ground
+   * truth are untouched.
+   */
+  skipUntil(tMs: number): void {
+    if (tMs < this.clock) return;
+    this.clock = tMs;
+    for (const s of this.sensors) {
+      while (s.nextMs <= tMs) {
+        this.advance(s, s.nextMs);
+        s.prevMs = s.nextMs;
+        s.nextMs += s.intervalMs;
+      }
+    }
   }
 
   /**
@@ -255,6 +288,7 @@ export class ParkSimulator {
             : role === 'emission'
               ? roundTo(rng.range(2e4, 8e5), 3)
               : 0;
+      const stored = role === 'grid' || role === 'pv' || role === 'emission' ? this.options.registers?.[`${b.id}/${m.id}`] : undefined;
       const s: SensorSim = {
         building: b,
         model: m,
@@ -264,9 +298,10 @@ export class ParkSimulator {
         intervalMs,
         // A seeded phase spreads the sensors over their interval, as real ones are.
         nextMs: this.options.startMs + 1 + rng.int(intervalMs),
-        prevMs: undefined,
+        // Continuing a stored register: its first increase counts from the stored reading.
+        prevMs: stored && stored.atMs <= this.options.startMs ? stored.atMs : undefined,
         size,
-        register,
+        register: stored ? stored.value : register,
         sinceSent: 0,
         everSent: false,
         co2Ppm: NaN,
@@ -288,7 +323,7 @@ export class ParkSimulator {
     const sun = clearSkyPvFraction(tMs, this.lat, this.lon);
     if (sun === 0) return 0;
     const panelNoise = 1 + 0.01 * signedHash(this.seed, s.key, tMs);
-    return roundTo(s.size * sun * cloudFactor(this.seed, this.park.id, tMs) * panelNoise, 3);
+    return roundTo(s.size * sun * cloudFactor(this.seed, this.park.id, tMs, this.localTime) * panelNoise, 3);
   }
 
   /** Grid import of one grid meter at `tMs`, kW (3 decimals; negative: export). */
@@ -300,7 +335,7 @@ export class ParkSimulator {
     } else {
       let pv = 0;
       for (const p of this.pvByBuilding.get(b.id) ?? []) pv += this.pvKw(p, tMs);
-      net = anomalyLoadKw(this.scenarios, this.park.id, b, this.options.startMs, tMs, buildingLoadKw(this.seed, this.park.id, b, tMs)) - pv;
+      net = anomalyLoadKw(this.scenarios, this.park.id, b, this.options.startMs, tMs, buildingLoadKw(this.seed, this.park.id, b, tMs, this.localTime), this.localTime) - pv;
     }
     return roundTo(s.size * net * (1 + 0.01 * signedHash(this.seed, s.key, tMs)), 3);
   }
@@ -308,14 +343,14 @@ export class ParkSimulator {
   /** People in the building at `tMs` (continuous). */
   private people(b: BuildingModel, tMs: number): number {
     if (this.active('crowding', b, tMs)) return 1.3 * b.capacity * (1 + 0.02 * signedHash(this.seed, hashString(b.id), tMs));
-    return buildingPeople(this.seed, this.park.id, b, tMs);
+    return buildingPeople(this.seed, this.park.id, b, tMs, this.localTime);
   }
 
   private occupancyCount(s: SensorSim, tMs: number): number {
     const zones = this.occupancyByBuilding.get(s.building.id)!;
     let total = 0;
-    for (const z of zones) total += zoneWeight(z.model.zone, tMs) * z.factor;
-    const share = (zoneWeight(s.model.zone, tMs) * s.factor) / total;
+    for (const z of zones) total += zoneWeight(z.model.zone, tMs, this.localTime) * z.factor;
+    const share = (zoneWeight(s.model.zone, tMs, this.localTime) * s.factor) / total;
     const jitter = 1 + 0.03 * signedHash(this.seed, s.key, tMs);
     return max(0, round(this.people(s.building, tMs) * share * jitter));
   }
@@ -335,9 +370,11 @@ export class ParkSimulator {
     return roundTo(max(0, s.co2Ppm + 4 * signedHash(this.seed, s.key, tMs)), 1);
   }
 
-  /** Samples sensor `s` at `tMs`: advances its state and queues what it sends. */
-  private sample(s: SensorSim, tMs: number, out: PendingLate[]): void {
-    const b = s.building;
+  /**
+   * Advances sensor `s` to `tMs` (its registers and indoor air) and returns
+   * what it reads then, with the register field and the rate that drove it.
+   */
+  private advance(s: SensorSim, tMs: number): { reading: Record<string, number>; registerField?: 'energy_kwh' | 'emission_kgco2e'; truthField?: 'energy_kwh' | 'pv_kwh' | 'emission_kgco2e'; ratePerH: number } {
     const dtH = s.prevMs === undefined ? 0 : (tMs - s.prevMs) / HOUR_MS;
     const reading: Record<string, number> = { ts: tMs };
     let truthField: 'energy_kwh' | 'pv_kwh' | 'emission_kgco2e' | undefined;
@@ -360,7 +397,7 @@ export class ParkSimulator {
         break;
       }
       case 'emission':
-        ratePerH = emissionRateKgPerH(s.emission!, this.seed, s.key, tMs);
+        ratePerH = emissionRateKgPerH(s.emission!, this.seed, s.key, tMs, this.localTime);
         truthField = 'emission_kgco2e';
         registerField = 'emission_kgco2e';
         break;
@@ -375,9 +412,16 @@ export class ParkSimulator {
       const increase = ratePerH * dtH;
       s.register += increase;
       s.sinceSent += increase;
-      // Truth starts at the meter's first reading the gateway got (ground-truth.ts).
-      if (s.everSent && truthField) this.truthAcc.add(b.id, truthField, s.prevMs!, tMs, ratePerH);
     }
+    return { reading, registerField, truthField, ratePerH };
+  }
+
+  /** Samples sensor `s` at `tMs`: advances its state and queues what it sends. */
+  private sample(s: SensorSim, tMs: number, out: PendingLate[]): void {
+    const b = s.building;
+    const { reading, registerField, truthField, ratePerH } = this.advance(s, tMs);
+    // Truth starts at the meter's first reading the gateway got (ground-truth.ts).
+    if (registerField && s.everSent && truthField) this.truthAcc.add(b.id, truthField, s.prevMs!, tMs, ratePerH);
     this.stats.sampled++;
 
     if (this.active('silent', b, tMs)) {
@@ -399,6 +443,10 @@ export class ParkSimulator {
       }
       reading[registerField] = roundTo(s.register, 6);
       if (s.role === 'grid') reading.energy_kwh = stuckRegister(this.frozen, this.scenarios, this.park.id, b, s.model.id, s.key, this.options.startMs, tMs, reading.energy_kwh);
+      if (faults.glitch) {
+        reading[registerField] = glitchRegisterValue(reading[registerField], unitHash(this.seed, s.key, tMs, 0x91));
+        this.stats.glitches++;
+      }
     }
     if (faults.spike) {
       reading.power_kw = spikePowerKw(b.contractedKw, unitHash(this.seed, s.key, tMs, 0x5c));
