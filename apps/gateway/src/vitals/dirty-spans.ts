@@ -84,6 +84,11 @@ export class DirtySpans {
     this.windows = mergeSorted([...this.windows, { fromMs, toMs }], 0, this.maxSpans, (a, b) => ({ fromMs: Math.min(a.fromMs, b.fromMs), toMs: Math.max(a.toMs, b.toMs) }));
   }
 
+  /** The time spans gathered (late readings' and windows'), left in place. */
+  peek(): WindowSpan[] {
+    return [...this.readings.map((r) => ({ fromMs: r.fromMs, toMs: r.toMs + 1 })), ...this.windows.map((w) => ({ fromMs: w.fromMs, toMs: w.toMs }))];
+  }
+
   /** Everything gathered so far, in time order; the collector is empty afterwards. */
   take(): DirtyWork {
     const work = { readings: this.readings, windows: this.windows };

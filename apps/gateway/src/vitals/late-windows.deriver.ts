@@ -89,6 +89,8 @@ interface ParkWork {
   force: boolean;
   notBeforeMs: number;
   running: boolean;
+  /** The spans the run under way derives. */
+  runningSpans?: WindowSpan[];
 }
 
 /**
@@ -125,6 +127,7 @@ export class LateWindowsDeriver {
   private readonly parks = new Map<string, ParkWork>();
   private timer?: TimerHandle;
   private running = 0;
+  private stopped = false;
   private readonly idle: Array<() => void> = [];
 
   constructor(
@@ -141,9 +144,23 @@ export class LateWindowsDeriver {
     this.timer = this.clock.setInterval(() => this.pump(), Math.max(50, Math.min(500, this.opts.settleMs)));
   }
 
-  stop(): void {
+  /**
+   * Starts no more runs; a run under way stops after its current chunk
+   * (what it wrote is kept). Returns the spans left underived, per park, so
+   * the stop can name them: `npm run recompute` derives them.
+   */
+  stop(): Array<{ park: string; fromMs: number; toMs: number }> {
+    this.stopped = true;
     this.clock.clearInterval(this.timer);
     this.timer = undefined;
+    const left: Array<{ park: string; fromMs: number; toMs: number }> = [];
+    for (const [park, w] of this.parks) {
+      const spans = [...w.dirty.peek(), ...w.alarmsPending.peek()];
+      if (w.running) spans.push(...(w.runningSpans ?? []));
+      if (spans.length === 0) continue;
+      left.push({ park, fromMs: Math.min(...spans.map((x) => x.fromMs)), toMs: Math.max(...spans.map((x) => x.toMs)) });
+    }
+    return left;
   }
 
   /** A reading that arrived after its window closed. */
@@ -222,6 +239,7 @@ export class LateWindowsDeriver {
 
   /** Starts the runs that are due, within the concurrency bound. */
   pump(): void {
+    if (this.stopped) return;
     const nowMs = this.clock.now();
     for (const w of this.parks.values()) {
       if (this.running >= this.opts.maxConcurrent) break;
@@ -234,9 +252,11 @@ export class LateWindowsDeriver {
         w.alarmsPendingSinceMs = undefined;
       }
       w.running = true;
+      w.runningSpans = [...work.readings.map((r) => ({ fromMs: r.fromMs, toMs: r.toMs + 1 })), ...work.windows];
       this.running++;
       void this.run(w, work, mode).finally(() => {
         w.running = false;
+        w.runningSpans = undefined;
         this.running--;
         if (this.isIdle) for (const resolve of this.idle.splice(0)) resolve();
       });
@@ -280,6 +300,7 @@ export class LateWindowsDeriver {
         );
       }
     } catch (e) {
+      if (this.stopped) return;
       this.log.warn({ park: parkId, err: (e as Error).message }, `could not derive late windows again; trying again in ${this.opts.retryMs / 1000} s`);
       w.dirty.restore(work);
       w.dirtySinceMs ??= this.clock.now();
@@ -306,6 +327,7 @@ export class LateWindowsDeriver {
 
   /** After each chunk of a derivation: counts, tells the host, lets live windows close. */
   private async chunkDone(parkId: string, res: { vitals: ParkVitals[]; implausible: Array<{ building: string; sensor: string; step: ImplausibleStep }> }): Promise<void> {
+    if (this.stopped) throw new Error('the gateway is stopping');
     this.metrics.rederivedWindows += res.vitals.length;
     for (const v of res.vitals) this.host.rederived(v);
     for (const x of res.implausible) this.host.implausible(parkId, x.building, x.sensor, x.step);

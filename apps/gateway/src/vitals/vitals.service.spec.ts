@@ -40,11 +40,10 @@ const fieldOf = (line: string, key: string): number => Number(new RegExp(`[ ,]${
  * The service on a manual clock, with what it publishes on the bus recorded
  * as the live stream would send it (closed windows, alarms, `now`).
  */
-function setup(answer?: (q: string) => InfluxSeries[] | Error, { idleMs = 0, env = {} }: { idleMs?: number; env?: Record<string, string> } = {}) {
+function setup(answer?: (q: string) => InfluxSeries[] | Error, { idleMs = 0, env = {}, sink = new MemorySink() }: { idleMs?: number; env?: Record<string, string>; sink?: MemorySink } = {}) {
   const clock = new ManualClock(T0 + 500);
   const registry = new ParkRegistry([indexPark(testPark())]);
   const bus = testBus();
-  const sink = new MemorySink();
   const influx = new FakeInflux(answer);
   const metrics = new GatewayMetrics();
   const logs: Array<{ level: number; msg: string }> = [];
@@ -324,13 +323,40 @@ describe('VitalsService: readings', () => {
     await t.svc.start();
     t.advanceTo(T0 + 5_000);
     t.clock.jump(T0 + WINDOW_MS + LATENESS_MS);
-    t.svc.stop();
+    const stopped = t.svc.stop();
     expect(t.of('vitals').map((m) => m.msg.window.startMs)).toEqual([T0 - WINDOW_MS, T0]);
+    await stopped;
     expect(t.clock.pending).toBe(0);
     const nowCount = t.of('now').length;
     t.readings([e('b1', 'm1', T0 + 12_500, { powerKw: 5 })]);
     expect(t.snapshot()).toMatchObject({ now: { buildings: { b1: { grid_kw: 0 } } } });
     expect(t.of('now')).toHaveLength(nowCount);
+  });
+});
+
+describe('VitalsService: stop', () => {
+  /** InfluxDB hangs: a flush never resolves (a SIGSTOPped server, a dead route). */
+  class HangingSink extends MemorySink {
+    override flush(): Promise<void> {
+      return new Promise(() => undefined);
+    }
+  }
+
+  it('never waits on a hanging InfluxDB past its bound, and names the late windows it left underived', async () => {
+    const t = setup(undefined, { sink: new HangingSink() });
+    await t.svc.start();
+    t.advanceTo(T0 + 3 * WINDOW_MS);
+    // A reading for a window closed long ago: a late-window run starts and waits for the sink.
+    t.readings([e('b1', 'm1', T0 + 1_000, { powerKw: 5, energyKwh: 10 })]);
+    await t.drive(20_000);
+    expect(t.svc.late.isIdle).toBe(false);
+    const startedMs = t.clock.now();
+    await t.until(t.svc.stop(5_000));
+    expect(t.clock.now() - startedMs).toBeGreaterThanOrEqual(5_000);
+    expect(t.clock.now() - startedMs).toBeLessThan(6_000);
+    const warn = t.logs.find((l) => /late windows not derived again before the stop/.test(l.msg)) as { msg: string; from: string } | undefined;
+    expect(warn?.msg).toContain('npm run recompute -- --park tp --from ');
+    expect(Date.parse(warn?.from ?? '')).toBeLessThanOrEqual(T0 + 1_000);
   });
 });
 

@@ -220,18 +220,29 @@ export class VitalsService implements VitalsReadModel {
   }
 
   /** Closes what the clock allows, stops taking readings, and waits (up to `waitMs`) for late windows being derived. */
-  async stop(waitMs = 10_000): Promise<void> {
+  async stop(waitMs = 5_000): Promise<void> {
     for (const u of this.subscriptions.splice(0)) u();
     this.clock.clearInterval(this.timer);
     this.tick();
     this.late.pump();
-    if (!this.late.isIdle) {
-      let timer: TimerHandle | undefined;
-      await Promise.race([this.late.whenIdle(), new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, waitMs)))]);
-      this.clock.clearTimeout(timer);
+    // Bounded: a stop never waits on InfluxDB past `waitMs` (the sink's close
+    // leaves what it cannot send in the write-ahead log).
+    const deadlineMs = this.clock.now() + waitMs;
+    if (!this.late.isIdle) await this.within(this.late.whenIdle(), deadlineMs);
+    // Late windows not derived by now are named, for `npm run recompute`; the raw readings are stored.
+    for (const left of this.late.stop()) {
+      const from = new Date(left.fromMs).toISOString();
+      const to = new Date(left.toMs).toISOString();
+      this.log.warn({ park: left.park, from, to }, `late windows not derived again before the stop; derive them with: npm run recompute -- --park ${left.park} --from ${from} --to ${to}`);
     }
-    this.late.stop();
-    await this.sink.flush();
+    // What this gateway stored is in InfluxDB before its parks are handed over, if InfluxDB takes it in time.
+    await this.within(this.sink.flush(), deadlineMs);
+  }
+
+  private async within(p: Promise<void>, deadlineMs: number): Promise<void> {
+    let timer: TimerHandle | undefined;
+    await Promise.race([p, new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, Math.max(0, deadlineMs - this.clock.now()))))]);
+    this.clock.clearTimeout(timer);
   }
 
   private onReadings(readings: readonly Reading[]): void {
