@@ -33,6 +33,9 @@ export const FUZZ_GATEWAY_ENV = {
   METRICS_AUTH: 'off',
   VITALS_WINDOW_MS: '5000',
   VITALS_LATENESS_MS: '1000',
+  // Windows close from the first second (no start hold, contract §8): a
+  // slice of a few seconds must still derive vitals from what it stored.
+  VITALS_START_HOLD_MS: '0',
   LOG_LEVEL: 'info',
 };
 
