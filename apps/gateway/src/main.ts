@@ -12,7 +12,7 @@ import { TOKEN_STORE } from './auth/auth.tokens';
 import { DEVICE_AUTHENTICATOR } from './auth/device-auth.token';
 import { DeviceAuthenticator, readCredentialsFile } from './auth/device-credentials';
 import { SESSION_COOKIE } from './auth/session.store';
-import { EmbeddedBroker } from './broker/embedded-broker';
+import { EmbeddedBroker } from './broker/embedded.broker';
 import { TELEMETRY_BROKER, TelemetryBroker } from './broker/telemetry-broker';
 import { ConfigError, GatewayConfig, loadConfig } from './config/gateway-config';
 import { readTlsFiles, TlsMaterial, tlsServerOptions } from './config/tls-files';

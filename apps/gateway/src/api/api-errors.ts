@@ -1,6 +1,6 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { ParkIndex } from '@park/telemetry';
-import { ParkRegistry } from '../park/park-registry';
+import { ParkRegistry } from '../park/park.registry';
 
 /** 404 with a JSON error (contract §7). */
 export function unknownPark(id: string): NotFoundException {

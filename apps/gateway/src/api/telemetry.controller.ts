@@ -9,11 +9,11 @@ import { GatewayConfig } from '../config/gateway-config';
 import { CONFIG, METRICS } from '../core/core.tokens';
 import { INFLUX_INFO, InfluxServerInfo } from '../influx/influx.ports';
 import { REJECTIONS } from '../ingest/ingest.module';
-import { RejectionLog } from '../ingest/rejection-log';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { RejectionLog } from '../ingest/rejection.log';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { redactUrl } from '../observability/redact';
 import { PARKS } from '../park/park.module';
-import { ParkRegistry } from '../park/park-registry';
+import { ParkRegistry } from '../park/park.registry';
 import { POINT_SINK, PointSink } from '../sink/point-sink';
 import { intParam, parkOr404, stringParam } from './api-errors';
 

@@ -10,10 +10,10 @@ import { UpgradeRouter } from '../core/upgrade.router';
 import { GatewayConfig } from '../config/gateway-config';
 import { INGEST, IngestModule } from '../ingest/ingest.module';
 import { IngestService } from '../ingest/ingest.service';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
-import { EmbeddedBroker } from './embedded-broker';
-import { ExternalBroker } from './external-broker';
+import { EmbeddedBroker } from './embedded.broker';
+import { ExternalBroker } from './external.broker';
 import { TELEMETRY_BROKER, TelemetryBroker } from './telemetry-broker';
 
 /**

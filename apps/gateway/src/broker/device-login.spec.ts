@@ -4,7 +4,7 @@ import { LoginQueue } from '../auth/login.queue';
 import { VerifiedCredentialCache } from '../auth/verified-credential.cache';
 import pino from 'pino';
 import { ManualClock } from '../core/clock';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { ConnectAttempt, DeviceLogin } from './device-login';
 import * as wire from '../testing/mqtt-wire';
 import { RawMqttClient } from '../testing/mqtt-wire';

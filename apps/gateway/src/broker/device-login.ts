@@ -2,7 +2,7 @@ import { clientIdFits, clientIdOwnershipProblem, clientIdProblem, ConnectIds, us
 import { DeviceAuthenticator, DeviceIdentity } from '../auth/device-credentials';
 import { LoginQueueFullError } from '../auth/login.queue';
 import { Clock } from '../core/clock';
-import { GatewayMetrics, MqttRefusal } from '../observability/gateway-metrics';
+import { GatewayMetrics, MqttRefusal } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { LogThrottle } from '../observability/log.throttle';
 import { untrustedOptional, untrustedText } from '../observability/untrusted-text';

@@ -1,8 +1,8 @@
 import { Reading } from '@park/telemetry';
 import pino from 'pino';
 import { ManualClock } from '../core/clock';
-import { GatewayMetrics } from '../observability/gateway-metrics';
-import { MemoryBroker } from '../testing/memory-broker';
+import { GatewayMetrics } from '../observability/gateway.metrics';
+import { MemoryBroker } from '../testing/memory.broker';
 import { testBus } from '../testing/test-bus';
 import { clusterTopics } from './cluster.messages';
 import { ClusterService, DEFAULT_CLUSTER_TIMING } from './cluster.service';

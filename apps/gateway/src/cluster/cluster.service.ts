@@ -2,7 +2,7 @@ import { Reading } from '@park/telemetry';
 import { Clock, TimerHandle } from '../core/clock';
 import { Unsubscribe } from '../core/event.bus';
 import { GatewayBus } from '../core/gateway.events';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { ClusterLink } from './cluster.link';
 import { ClusterTopics, encodeLease, encodeMember, encodeReadings, lastLevel, LeaseMessage, MemberRecord, parseLease, parseMember, parseReadings } from './cluster.messages';

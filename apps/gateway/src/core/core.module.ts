@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { GatewayConfig } from '../config/gateway-config';
 import { TlsMaterial } from '../config/tls-files';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { Clock, systemClock } from './clock';
 import { BUS, CLOCK, CONFIG, LOGGER, METRICS, TLS, UPGRADE_ROUTER } from './core.tokens';

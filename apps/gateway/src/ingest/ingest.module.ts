@@ -2,15 +2,15 @@ import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { BUS, CONFIG, LOGGER, METRICS } from '../core/core.tokens';
 import { GatewayBus } from '../core/gateway.events';
 import { GatewayConfig } from '../config/gateway-config';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { PARKS, ParkModule } from '../park/park.module';
-import { ParkRegistry } from '../park/park-registry';
+import { ParkRegistry } from '../park/park.registry';
 import { POINT_SINK, PointSink } from '../sink/point-sink';
 import { SinkModule } from '../sink/sink.module';
 import { IngestPool } from './ingest.pool';
 import { IngestService } from './ingest.service';
-import { RejectionLog } from './rejection-log';
+import { RejectionLog } from './rejection.log';
 
 /** Injection tokens of the ingest module. */
 export const INGEST = Symbol('INGEST');

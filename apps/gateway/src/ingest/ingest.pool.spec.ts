@@ -1,14 +1,14 @@
 import { DEFAULT_PAYLOAD_LIMITS, indexPark, Reading } from '@park/telemetry';
 import { testPark } from '@park/telemetry/testing';
 import pino from 'pino';
-import { GatewayMetrics } from '../observability/gateway-metrics';
-import { ParkRegistry } from '../park/park-registry';
+import { GatewayMetrics } from '../observability/gateway.metrics';
+import { ParkRegistry } from '../park/park.registry';
 import { MemorySink } from '../testing/memory.sink';
 import { testBus } from '../testing/test-bus';
 import { IngestPool } from './ingest.pool';
 import { IngestService } from './ingest.service';
 import { MessageProcessor, ProcessedMessage } from './message.processor';
-import { RejectionLog } from './rejection-log';
+import { RejectionLog } from './rejection.log';
 
 const NOW = Date.parse('2026-11-27T08:00:00.000Z');
 const silent = pino({ level: 'silent' });

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { DEFAULT_PAYLOAD_LIMITS, excerptOf, indexPark, Reading, REJECT_REASONS, RejectReason } from '@park/telemetry';
 import { testPark } from '@park/telemetry/testing';
-import { GatewayMetrics } from '../observability/gateway-metrics';
-import { ParkRegistry } from '../park/park-registry';
+import { GatewayMetrics } from '../observability/gateway.metrics';
+import { ParkRegistry } from '../park/park.registry';
 import { IngestService } from './ingest.service';
-import { RejectionLog } from './rejection-log';
+import { RejectionLog } from './rejection.log';
 import { MemorySink } from '../testing/memory.sink';
 import { testBus } from '../testing/test-bus';
 

@@ -1,13 +1,13 @@
 import { excerptOf, KIND_FIELDS, PayloadLimits, Reading, Rejection } from '@park/telemetry';
 import { GatewayBus } from '../core/gateway.events';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { untrustedOptional, untrustedText } from '../observability/untrusted-text';
-import { ParkRegistry } from '../park/park-registry';
+import { ParkRegistry } from '../park/park.registry';
 import { PointSink } from '../sink/point-sink';
 import { IngestPool } from './ingest.pool';
 import { MessageProcessor, ProcessedMessage, refuse } from './message.processor';
-import { RejectionLog } from './rejection-log';
+import { RejectionLog } from './rejection.log';
 
 /** Who sent a message, as far as the broker knows. */
 export interface MessageContext {

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { ManualClock } from '../core/clock';
 import { GatewayBus } from '../core/gateway.events';
 import { UpgradeRouter } from '../core/upgrade.router';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { createLogger } from '../observability/logger';
 import { testBus } from '../testing/test-bus';
 import { VitalsReadModel } from '../vitals/vitals.read-model';

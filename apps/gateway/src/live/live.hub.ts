@@ -9,7 +9,7 @@ import { Clock, TimerHandle } from '../core/clock';
 import { Unsubscribe } from '../core/event.bus';
 import { GatewayBus } from '../core/gateway.events';
 import { UpgradeHandler } from '../core/upgrade.router';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { alarmJson } from '../vitals/vitals.presenter';
 import { VitalsReadModel } from '../vitals/vitals.read-model';

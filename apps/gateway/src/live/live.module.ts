@@ -7,10 +7,10 @@ import { BUS, CLOCK, CONFIG, LOGGER, METRICS, UPGRADE_ROUTER } from '../core/cor
 import { Clock } from '../core/clock';
 import { GatewayBus } from '../core/gateway.events';
 import { UpgradeRouter } from '../core/upgrade.router';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { PARKS, ParkModule } from '../park/park.module';
-import { ParkRegistry } from '../park/park-registry';
+import { ParkRegistry } from '../park/park.registry';
 import { VITALS_READ_MODEL, VitalsReadModel } from '../vitals/vitals.read-model';
 import { VitalsModule } from '../vitals/vitals.module';
 import { LiveHub } from './live.hub';

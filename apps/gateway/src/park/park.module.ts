@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { CONFIG } from '../core/core.tokens';
 import { GatewayConfig } from '../config/gateway-config';
 import { loadParks } from './park-model.loader';
-import { ParkRegistry } from './park-registry';
+import { ParkRegistry } from './park.registry';
 
 /** Injection token of the {@link ParkRegistry}. */
 export const PARKS = Symbol('PARKS');

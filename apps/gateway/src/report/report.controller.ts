@@ -6,7 +6,7 @@ import { RequireRole } from '../auth/auth.decorators';
 import { Clock } from '../core/clock';
 import { CLOCK } from '../core/core.tokens';
 import { PARKS } from '../park/park.module';
-import { ParkRegistry } from '../park/park-registry';
+import { ParkRegistry } from '../park/park.registry';
 import { parkMonth, ReportService } from './report.service';
 
 export const REPORT = Symbol('REPORT');

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { ManualClock } from '../core/clock';
 import { LineWriter, WriteOutcome } from '../influx/influx.ports';
 import { RetryPolicy } from '../influx/retry.policy';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { DurableSink, DurableSinkOptions } from './durable.sink';
 import { WriteAheadLog } from './write-ahead.log';
 

@@ -1,7 +1,7 @@
 import { Clock, sleep, TimerHandle } from '../core/clock';
 import { LineWriter } from '../influx/influx.ports';
 import { RetryPolicy } from '../influx/retry.policy';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { PointSink, SinkBacklog } from './point-sink';
 import { WalBlock, WalPosition, WriteAheadLog } from './write-ahead.log';

@@ -5,7 +5,7 @@ import { GatewayConfig } from '../config/gateway-config';
 import { InfluxModule } from '../influx/influx.module';
 import { LINE_WRITER, LineWriter } from '../influx/influx.ports';
 import { ExponentialBackoff } from '../influx/retry.policy';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { DurableSink } from './durable.sink';
 import { importLegacySpool } from './legacy-spool';

@@ -6,7 +6,7 @@ import { RequireRole } from '../auth/auth.decorators';
 import { CLOCK } from '../core/core.tokens';
 import { Clock } from '../core/clock';
 import { PARKS } from '../park/park.module';
-import { ParkRegistry } from '../park/park-registry';
+import { ParkRegistry } from '../park/park.registry';
 import { TrendsService } from './trends.service';
 
 export const TRENDS = Symbol('TRENDS');

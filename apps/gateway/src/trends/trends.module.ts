@@ -7,7 +7,7 @@ import { InfluxModule } from '../influx/influx.module';
 import { INFLUX_QUERY, InfluxQuery } from '../influx/influx.ports';
 import { Logger } from '../observability/logger';
 import { PARKS, ParkModule } from '../park/park.module';
-import { ParkRegistry } from '../park/park-registry';
+import { ParkRegistry } from '../park/park.registry';
 import { POINT_SINK, PointSink } from '../sink/point-sink';
 import { SinkModule } from '../sink/sink.module';
 import { VITALS_READ_MODEL, VitalsReadModel } from '../vitals/vitals.read-model';

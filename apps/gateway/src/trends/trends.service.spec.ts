@@ -5,7 +5,7 @@ import pino from 'pino';
 import { ManualClock } from '../core/clock';
 import { loadConfig } from '../config/gateway-config';
 import { InfluxQuery, InfluxSeries } from '../influx/influx.ports';
-import { ParkRegistry } from '../park/park-registry';
+import { ParkRegistry } from '../park/park.registry';
 import { MemorySink } from '../testing/memory.sink';
 import { testBus } from '../testing/test-bus';
 import { VitalsReadModel } from '../vitals/vitals.read-model';

@@ -8,7 +8,7 @@ import { alarmLine, encodeLine } from '../influx/line-protocol';
 import { InfluxQuery } from '../influx/influx.ports';
 import { influxString } from '../influx/influxql';
 import { Logger } from '../observability/logger';
-import { ParkRegistry } from '../park/park-registry';
+import { ParkRegistry } from '../park/park.registry';
 import { PointSink } from '../sink/point-sink';
 import { VitalsReadModel } from '../vitals/vitals.read-model';
 

@@ -1,8 +1,8 @@
 import { indexPark, Reading } from '@park/telemetry';
 import { testPark } from '@park/telemetry/testing';
 import { ManualClock } from '../core/clock';
-import { GatewayMetrics } from '../observability/gateway-metrics';
-import { ParkRegistry } from '../park/park-registry';
+import { GatewayMetrics } from '../observability/gateway.metrics';
+import { ParkRegistry } from '../park/park.registry';
 import { testBus } from '../testing/test-bus';
 import { ClockSkewMonitor } from './clock-skew.monitor';
 

@@ -2,8 +2,8 @@ import { Reading } from '@park/telemetry';
 import { Clock } from '../core/clock';
 import { Unsubscribe } from '../core/event.bus';
 import { GatewayBus } from '../core/gateway.events';
-import { GatewayMetrics } from '../observability/gateway-metrics';
-import { ParkRegistry } from '../park/park-registry';
+import { GatewayMetrics } from '../observability/gateway.metrics';
+import { ParkRegistry } from '../park/park.registry';
 
 /**
  * Contract §8, time: a reading stamped ahead of the gateway clock when it

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { ManualClock } from '../core/clock';
 import { vitalsLines } from '../influx/line-protocol';
 import { InfluxQuery, InfluxSeries } from '../influx/influx.ports';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { MemorySink } from '../testing/memory.sink';
 import { DEFAULT_LATE_WINDOWS_OPTIONS, LateWindowsDeriver, LateWindowsHost } from './late-windows.deriver';
 

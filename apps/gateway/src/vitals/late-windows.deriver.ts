@@ -3,7 +3,7 @@ import { ParkIndex } from '@park/telemetry';
 import { Clock, sleep, TimerHandle } from '../core/clock';
 import { alarmLine } from '../influx/line-protocol';
 import { InfluxQuery } from '../influx/influx.ports';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { PointSink } from '../sink/point-sink';
 import { DirtySpans, DirtyWork, WindowSpan } from './dirty-spans';

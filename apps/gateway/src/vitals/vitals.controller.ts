@@ -3,7 +3,7 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { parkOr404, stringParam } from '../api/api-errors';
 import { RequireRole } from '../auth/auth.decorators';
 import { PARKS } from '../park/park.module';
-import { ParkRegistry } from '../park/park-registry';
+import { ParkRegistry } from '../park/park.registry';
 import { HistoryService } from './history.service';
 import { alarmJson, vitalsJson } from './vitals.presenter';
 import { VITALS_READ_MODEL, VitalsReadModel } from './vitals.read-model';

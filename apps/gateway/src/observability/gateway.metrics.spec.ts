@@ -1,5 +1,5 @@
 import { REJECT_REASONS } from '@park/telemetry';
-import { GatewayMetrics } from './gateway-metrics';
+import { GatewayMetrics } from './gateway.metrics';
 
 /** The value of one sample line of the exposition text. */
 function sample(text: string, name: string): number | undefined {

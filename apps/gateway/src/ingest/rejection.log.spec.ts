@@ -1,4 +1,4 @@
-import { RejectionEntry, RejectionLog } from './rejection-log';
+import { RejectionEntry, RejectionLog } from './rejection.log';
 
 const entry = (n: number): RejectionEntry => ({ reason: 'bad_json', detail: `d${n}`, topic: `park/p/b/energy/s${n}`, excerpt: `x${n}`, at: new Date(n * 1000).toISOString() });
 

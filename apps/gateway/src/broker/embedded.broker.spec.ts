@@ -6,7 +6,7 @@ import { DeviceAuthenticator, hashPassword, readCredentialsFile, writeCredential
 import { MemorySink } from '../testing/memory.sink';
 import { messageIdOf, PacketType, publish, pubrel, RawMqttClient } from '../testing/mqtt-wire';
 import { startTestBroker } from '../testing/test-broker';
-import { MAX_PACKET_BYTES } from './embedded-broker';
+import { MAX_PACKET_BYTES } from './embedded.broker';
 
 // Real aedes, real mqtt.js clients, loopback TCP; scrypt checks take ~100 ms each.
 jest.setTimeout(30_000);

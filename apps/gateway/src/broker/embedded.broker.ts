@@ -11,7 +11,7 @@ import { Clock, systemClock } from '../core/clock';
 import { verifiedClientName } from '../config/tls-files';
 import { UpgradeHandler } from '../core/upgrade.router';
 import { IngestService } from '../ingest/ingest.service';
-import { GatewayMetrics } from '../observability/gateway-metrics';
+import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { untrustedText } from '../observability/untrusted-text';
 import { ConnectRateLimiter } from './connect-rate.limiter';

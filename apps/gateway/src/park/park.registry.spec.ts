@@ -1,6 +1,6 @@
 import { indexPark } from '@park/telemetry';
 import { testPark } from '@park/telemetry/testing';
-import { ParkRegistry } from './park-registry';
+import { ParkRegistry } from './park.registry';
 
 const T0 = Date.parse('2026-11-27T08:00:00Z');
 
