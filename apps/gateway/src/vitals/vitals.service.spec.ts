@@ -403,4 +403,18 @@ describe('VitalsService: contract §8', () => {
     expect(t.logs.filter((l) => /implausible register step/.test(l.msg))).toHaveLength(2);
     await t.svc.stop();
   });
+
+  it('a glitching meter logs at most 20 implausible steps per 10 s, then one line with how many more; every step is still counted', async () => {
+    const t = setup();
+    await t.svc.start();
+    t.advanceTo(T0 + 1_000);
+    // 100 readings 10 ms apart, the register alternating between two series 1000 kWh apart.
+    for (let i = 0; i < 100; i++) t.readings([e('b1', 'm1', T0 + 1_000 + i * 10, { energyKwh: i % 2 === 0 ? 1000 : 2000 })]);
+    t.advanceTo(T0 + 2 * WINDOW_MS + LATENESS_MS);
+    expect(t.metrics.implausibleReadings).toBe(99);
+    expect(t.logs.filter((l) => /^implausible register step/.test(l.msg))).toHaveLength(20);
+    t.advanceTo(T0 + 4 * WINDOW_MS);
+    expect(t.logs.filter((l) => /79 more implausible register steps were not logged one by one/.test(l.msg))).toHaveLength(1);
+    await t.svc.stop();
+  });
 });

@@ -9,6 +9,7 @@ import { alarmLine, vitalsLines } from '../influx/line-protocol';
 import { InfluxQuery } from '../influx/influx.ports';
 import { influxString } from '../influx/influxql';
 import { GatewayMetrics } from '../observability/gateway.metrics';
+import { LogThrottle } from '../observability/log.throttle';
 import { Logger } from '../observability/logger';
 import { ParkRegistry } from '../park/park.registry';
 import { PointSink } from '../sink/point-sink';
@@ -76,6 +77,8 @@ interface ParkState {
 export class VitalsService implements VitalsReadModel {
   private readonly parks = new Map<string, ParkState>();
   private readonly subscriptions: Unsubscribe[] = [];
+  /** A glitching fleet (or a replay of one) must not become a flood of log lines: each step is counted and listed in /api/health anyway. */
+  private readonly implausibleLog: LogThrottle;
   private timer?: TimerHandle;
   readonly late: LateWindowsDeriver;
 
@@ -90,6 +93,9 @@ export class VitalsService implements VitalsReadModel {
     private readonly clock: Clock,
     private readonly ownership: ParkOwnership,
   ) {
+    this.implausibleLog = new LogThrottle(20, 10_000, clock, (n) =>
+      this.log.warn({ suppressed: n, periodS: 10 }, `${n} more implausible register steps were not logged one by one (see gateway_readings_implausible_total and /api/health)`),
+    );
     this.late = new LateWindowsDeriver(
       influx,
       sink,
@@ -363,7 +369,7 @@ export class VitalsService implements VitalsReadModel {
   private implausible(parkId: string, building: string, sensor: string, step: { field: string; toTsMs: number; increase: number; limit: number }): void {
     if (!this.registry.noteImplausible(parkId, building, sensor, step.field, step.toTsMs, step.increase, step.limit)) return;
     this.metrics.implausibleReadings++;
-    this.log.warn({ park: parkId, building, sensor, field: step.field, at: new Date(step.toTsMs).toISOString(), increase: step.increase, limit: step.limit }, 'implausible register step: counted 0, the register continues from the new value');
+    if (this.implausibleLog.take()) this.log.warn({ park: parkId, building, sensor, field: step.field, at: new Date(step.toTsMs).toISOString(), increase: step.increase, limit: step.limit }, 'implausible register step: counted 0, the register continues from the new value');
   }
 
   latest(parkId: string): ParkVitals | undefined {
