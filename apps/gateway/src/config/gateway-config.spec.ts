@@ -18,7 +18,7 @@ describe('loadConfig (contract §1)', () => {
       mqttShareGroup: undefined,
       mqttAuth: 'required',
       deviceCredentialsFile: path.join(REPO_ROOT, '.data/device-credentials.json'),
-      influx: { url: 'http://127.0.0.1:8086', db: 'park', bucket: undefined, org: undefined, token: undefined, api: undefined, batchSize: 5000, flushIntervalMs: 200, createDb: true },
+      influx: { url: 'http://127.0.0.1:8086', db: 'park', bucket: undefined, org: undefined, token: undefined, api: undefined, batchSize: 5000, flushIntervalMs: 100, createDb: true },
       wal: { dir: path.join(REPO_ROOT, '.data/wal'), maxBytes: 10_240 * 1024 * 1024, segmentBytes: 64 * 1024 * 1024, cacheBytes: 64 * 1024 * 1024, legacySpoolDir: path.join(REPO_ROOT, '.data/spool'), fsync: true },
       parkModelFiles: [DEMO_PARK_MODEL],
       payloadLimits: { maxFutureMs: 5 * 60_000, maxAgeMs: 7 * 24 * 3_600_000 },

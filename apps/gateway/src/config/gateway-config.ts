@@ -277,7 +277,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       token: env.INFLUX_TOKEN || undefined,
       api: oneOf(env, 'INFLUX_API', ['v1', 'v2'] as const, undefined),
       batchSize: int(env, 'INFLUX_BATCH_SIZE', 5000, 1, 100_000),
-      flushIntervalMs: int(env, 'INFLUX_FLUSH_MS', 200, 1, 60_000),
+      flushIntervalMs: int(env, 'INFLUX_FLUSH_MS', 100, 1, 60_000),
       createDb: env.INFLUX_CREATE_DB !== 'false',
     },
     wal: {
