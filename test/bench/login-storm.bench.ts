@@ -24,7 +24,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import mqtt, { MqttClient } from 'mqtt';
-import { CredentialsFile, hashPassword, writeCredentialsFile } from '../../apps/gateway/src/auth/device-credentials';
+import { CredentialsFile, hashPassword, newPassword, writeCredentialsFile } from '../../apps/gateway/src/auth/device-credentials';
 import * as wire from '../../apps/gateway/src/testing/mqtt-wire';
 import { ensureBuilt } from '../support/build';
 import { influxdb, processes } from '../support/deploy';
@@ -39,16 +39,18 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 /** The credentials file and the passwords, made once (2,000 scrypts take a while) and reused. */
 async function fleet(): Promise<{ file: string; passwords: string[] }> {
   const dir = path.join(processes.dataRoot, 'bench-logins');
-  const file = path.join(dir, `devices-${DEVICES}.json`);
-  const secrets = path.join(dir, `passwords-${DEVICES}.json`);
+  // As `npm run credentials` makes them: generated passwords, PBKDF2 (the
+  // file name says so; an older file of scrypt hashes is not reused).
+  const file = path.join(dir, `devices-${DEVICES}-pbkdf2.json`);
+  const secrets = path.join(dir, `passwords-${DEVICES}-pbkdf2.json`);
   if (fs.existsSync(file) && fs.existsSync(secrets)) return { file, passwords: JSON.parse(fs.readFileSync(secrets, 'utf8')) as string[] };
   fs.mkdirSync(dir, { recursive: true });
   say(`making ${DEVICES + 1} device credentials (once; kept in ${path.relative(processes.repoRoot, dir)})...`);
-  const passwords = Array.from({ length: DEVICES + 1 }, () => crypto.randomBytes(18).toString('base64url'));
+  const passwords = Array.from({ length: DEVICES + 1 }, () => newPassword());
   const devices: CredentialsFile['devices'] = [];
   for (let i = 0; i < passwords.length; i += 16) {
     const batch = passwords.slice(i, i + 16);
-    const hashes = await Promise.all(batch.map((p) => hashPassword(p)));
+    const hashes = await Promise.all(batch.map((p) => hashPassword(p, true)));
     hashes.forEach((hash, k) => devices.push({ username: `dev${String(i + k).padStart(5, '0')}`, hash, publish: ['park/demo/b01/#'], createdAt: new Date().toISOString() }));
   }
   writeCredentialsFile(file, { version: 1, devices });
