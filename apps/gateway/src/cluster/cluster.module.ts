@@ -51,8 +51,9 @@ export class ClusterModule implements OnModuleInit, OnApplicationShutdown {
     if (this.ownership instanceof ClusterService) await this.ownership.start();
   }
 
-  // After every beforeApplicationShutdown: the derivations stopped and
-  // flushed their points, so the leases can be handed back.
+  // After every beforeApplicationShutdown: the derivations stopped and their
+  // points went to InfluxDB (if it took them within the vitals' stop bound),
+  // so the leases can be handed back.
   async onApplicationShutdown(): Promise<void> {
     if (this.ownership instanceof ClusterService) await this.ownership.stop();
   }

@@ -61,7 +61,8 @@ export class VitalsModule implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   // Before the sink's onApplicationShutdown: the windows the clock allows
-  // are closed, late windows being derived finish, and their points are written.
+  // are closed; late windows being derived get 5 s (those left are logged
+  // with the recompute command), and InfluxDB as long to take the points.
   async beforeApplicationShutdown(): Promise<void> {
     this.skew.stop();
     await this.vitals.stop();
