@@ -4,14 +4,12 @@
  * publish ACLs, no telemetry or $SYS subscriptions; and start-up refusing bad
  * configuration with a message naming the file, the place and the fix.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MqttClient } from 'mqtt';
-import { DIST } from '../support/build';
 import { addCredential } from '../support/credentials';
 import { processes } from '../support/deploy';
-import { Gateway, startGateway } from '../support/gateway';
+import { Gateway, startFails, startGateway } from '../support/gateway';
 import { ownedDir } from '../support/leftovers';
 import { connectDevice, getJson, metric, publishJson } from '../support/mqtt';
 import { influxQuery, rowsOf, sharedInfluxUrl, waitFor } from '../support/services';
@@ -78,15 +76,6 @@ test('devices may not subscribe to park/#, + or $SYS, but may subscribe elsewher
   await device.endAsync();
 });
 
-function startFails(env: Record<string, string>): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [DIST.gateway], {
-    cwd: processes.repoRoot,
-    env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', INFLUX_URL: sharedInfluxUrl(), LOG_LEVEL: 'silent', API_AUTH: 'off', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: r.status, stderr: r.stderr };
-}
 
 test('start-up stops on a missing credentials file, naming it and the fix', () => {
   const missing = path.join(ownedDir('auth'), 'none.json');

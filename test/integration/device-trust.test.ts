@@ -3,15 +3,12 @@
  * build, ingest worker threads on), a real InfluxDB, MQTT.js and raw MQTT
  * sockets: every finding has its regression test, named after it.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MqttClient } from 'mqtt';
 import { messageIdOf, PacketType, publish, pubrel, RawMqttClient } from '../../apps/gateway/src/testing/mqtt-wire';
-import { DIST } from '../support/build';
 import { addCredential } from '../support/credentials';
-import { processes } from '../support/deploy';
-import { Gateway, startGateway } from '../support/gateway';
+import { Gateway, startFails, startGateway } from '../support/gateway';
 import { ownedDir } from '../support/leftovers';
 import { connectDevice, getJson, metric, publishJson } from '../support/mqtt';
 import { influxQuery, rowsOf, sharedInfluxUrl, waitFor } from '../support/services';
@@ -208,15 +205,6 @@ describe('finding 9', () => {
     expect(body.items[0]).toMatchObject({ topic: 'park/demo/b01/energy/unew', detail: expect.stringContaining('UNREGISTERED_MAX') });
   });
 
-  function startFails(env: Record<string, string>): { status: number | null; stderr: string } {
-    const r = spawnSync(process.execPath, [DIST.gateway], {
-      cwd: processes.repoRoot,
-      env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', INFLUX_URL: sharedInfluxUrl(), LOG_LEVEL: 'silent', API_AUTH: 'off', ...env },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    return { status: r.status, stderr: r.stderr };
-  }
 
   test.each([
     ['an empty hash (it accepted any password)', { hash: '' }, '$.devices[0].hash', /it is empty; recreate the credential: npm run credentials -- remove --username b01-gw/],

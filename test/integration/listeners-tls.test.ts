@@ -5,19 +5,16 @@
  * over mqtts and wss (with a password, and with a client certificate and no
  * password), operators over https.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { makeTestPki, TestPki } from '../../apps/gateway/src/testing/test-pki';
-import { DIST } from '../support/build';
 import { addCredential } from '../support/credentials';
-import { ports, processes } from '../support/deploy';
-import { Gateway, startGateway } from '../support/gateway';
+import { ports } from '../support/deploy';
+import { Gateway, startFails, startGateway } from '../support/gateway';
 import { ownedDir } from '../support/leftovers';
-import { sharedInfluxUrl } from '../support/services';
 
 jest.setTimeout(120_000);
 
@@ -146,13 +143,7 @@ test('a certificate from another CA, or for an unknown device, is no login: the 
 
 test('a bad TLS file stops start-up, naming the variable, the file and the fix', () => {
   const missing = path.join(pki.dir, 'missing.pem');
-  const run = (env: Record<string, string>) =>
-    spawnSync(process.execPath, [DIST.gateway], {
-      cwd: processes.repoRoot,
-      env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', MQTT_AUTH: 'off', API_AUTH: 'off', INFLUX_URL: sharedInfluxUrl(), LOG_LEVEL: 'silent', ...env },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+  const run = (env: Record<string, string>) => startFails({ MQTT_AUTH: 'off', ...env });
   const noFile = run({ TLS_CERT: missing, TLS_KEY: pki.serverKey });
   expect(noFile.status).toBe(1);
   expect(noFile.stderr).toContain(`TLS_CERT=${missing}: cannot read the file (ENOENT)`);

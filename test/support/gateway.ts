@@ -2,7 +2,7 @@
  * The real gateway as a child process, configured only by the environment
  * (contract section 1), for integration and browser tests.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -84,6 +84,21 @@ let gatewayCounter = 0;
  * answers (200 or 503 with JSON). Fails early, with the log tail, when the
  * gateway exits first.
  */
+/**
+ * Runs the compiled gateway with a configuration expected to stop start-up
+ * (ports 0, the shared InfluxDB, API_AUTH off, silent log, then `env`); its
+ * exit status and standard error, which must name the file or variable and the fix.
+ */
+export function startFails(env: Record<string, string>): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [DIST.gateway], {
+    cwd: processes.repoRoot,
+    env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', INFLUX_URL: sharedInfluxUrl(), LOG_LEVEL: 'silent', API_AUTH: 'off', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: r.status, stderr: r.stderr };
+}
+
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   gatewayCounter += 1;
   const n = gatewayCounter;

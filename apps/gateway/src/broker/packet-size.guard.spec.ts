@@ -1,23 +1,12 @@
 import { Duplex, PassThrough } from 'node:stream';
+import { varint } from '../testing/mqtt-wire';
 import { PacketSizeGuard } from './packet-size.guard';
-
-/** MQTT 3.1.1 §2.2.3: the Remaining Length varint. */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
 
 /** One packet: a fixed header and a body of `bodyBytes` recognisable bytes. */
 function packet(type: number, bodyBytes: number): Buffer {
   const body = Buffer.alloc(bodyBytes);
   for (let i = 0; i < bodyBytes; i++) body[i] = (i * 7 + type) & 0xff;
-  return Buffer.concat([Buffer.from([type, ...varint(bodyBytes)]), body]);
+  return Buffer.concat([Buffer.from([type]), varint(bodyBytes), body]);
 }
 
 /** A socket stand-in: `device` writes reach the guard, the guard's writes reach `toDevice`. */
