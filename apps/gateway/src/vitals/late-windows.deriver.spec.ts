@@ -109,6 +109,17 @@ function setup(opts: { maxAlarmWaitMs?: number } = {}) {
       await drive(100);
     }
   };
+  /** Uploads while driving the clock; resolves to the windows derived again before the upload ended. */
+  const uploadWatching = async (readings: Reading[], sensorOrder?: string[]): Promise<number> => {
+    let done = false;
+    void upload(readings, sensorOrder).then(() => (done = true));
+    let midUploadWindows = 0;
+    while (!done) {
+      await drive(50);
+      if (!done) midUploadWindows = metrics.rederivedWindows;
+    }
+    return midUploadWindows;
+  };
   /** The stored vitals: the last point written for each window (park scope), by window start. */
   const storedVitals = () => {
     const byStart = new Map<number, string>();
@@ -118,23 +129,15 @@ function setup(opts: { maxAlarmWaitMs?: number } = {}) {
     }
     return byStart;
   };
-  return { clock, influx, sink, metrics, deriver, drive, upload, storedVitals, lateAlarms, frontierMs };
+  return { clock, influx, sink, metrics, deriver, drive, upload, uploadWatching, storedVitals, lateAlarms, frontierMs };
 }
 
 describe('LateWindowsDeriver: an upload still under way (contract §8, late readings)', () => {
   it('writes the vitals while it lasts, and raises no alarm for sensors whose part of the upload has not come yet', async () => {
     const t = setup();
     const readings = parkReadings(T0, T0 + 2 * 3_600_000);
-    const uploading = t.upload(readings);
     // While the upload goes on (about 8 s of clock), runs happen every maxWait.
-    let midUploadWindows = 0;
-    let done = false;
-    void uploading.then(() => (done = true));
-    while (!done) {
-      await t.drive(50);
-      if (!done) midUploadWindows = t.metrics.rederivedWindows;
-    }
-    expect(midUploadWindows).toBeGreaterThan(0);
+    expect(await t.uploadWatching(readings)).toBeGreaterThan(0);
     await t.drive(5000);
     expect(t.deriver.isIdle).toBe(true);
     // No alarm: every sensor reported throughout.
@@ -156,15 +159,7 @@ describe('LateWindowsDeriver: an upload still under way (contract §8, late read
     const t = setup();
     const readings = parkReadings(T0, T0 + 2 * 3_600_000);
     // b2's meter first; b2's other sensors last: while b1 uploads, b2 has one sensor of three (below the 50 % of `offline`).
-    const uploading = t.upload(readings, ['b2/m1', 'b1/m1', 'b1/pv1', 'b1/c1', 'b1/o1', 'b2/boiler', 'b2/o1']);
-    let done = false;
-    void uploading.then(() => (done = true));
-    let midUploadWindows = 0;
-    while (!done) {
-      await t.drive(50);
-      if (!done) midUploadWindows = t.metrics.rederivedWindows;
-    }
-    expect(midUploadWindows).toBeGreaterThan(0);
+    expect(await t.uploadWatching(readings, ['b2/m1', 'b1/m1', 'b1/pv1', 'b1/c1', 'b1/o1', 'b2/boiler', 'b2/o1'])).toBeGreaterThan(0);
     await t.drive(5000);
     expect(t.deriver.isIdle).toBe(true);
     expect(t.lateAlarms).toEqual([]);
