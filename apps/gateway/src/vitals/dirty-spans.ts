@@ -29,6 +29,11 @@ export interface DirtyWork {
   windows: WindowSpan[];
 }
 
+/** The time spans of some work: each late-reading span (its last reading included) and each window span. */
+export function spansOf(work: DirtyWork): WindowSpan[] {
+  return [...work.readings.map((r) => ({ fromMs: r.fromMs, toMs: r.toMs + 1 })), ...work.windows.map((w) => ({ fromMs: w.fromMs, toMs: w.toMs }))];
+}
+
 /**
  * Collects dirty spans, merging those closer than `mergeGapMs` (deriving the
  * windows between two close spans costs less than two passes) and, beyond
@@ -86,7 +91,7 @@ export class DirtySpans {
 
   /** The time spans gathered (late readings' and windows'), left in place. */
   peek(): WindowSpan[] {
-    return [...this.readings.map((r) => ({ fromMs: r.fromMs, toMs: r.toMs + 1 })), ...this.windows.map((w) => ({ fromMs: w.fromMs, toMs: w.toMs }))];
+    return spansOf({ readings: this.readings, windows: this.windows });
   }
 
   /** Everything gathered so far, in time order; the collector is empty afterwards. */

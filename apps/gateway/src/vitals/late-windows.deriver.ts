@@ -6,7 +6,7 @@ import { InfluxQuery } from '../influx/influx.ports';
 import { GatewayMetrics } from '../observability/gateway.metrics';
 import { Logger } from '../observability/logger';
 import { PointSink } from '../sink/point-sink';
-import { DirtySpans, DirtyWork, WindowSpan } from './dirty-spans';
+import { DirtySpans, DirtyWork, spansOf, WindowSpan } from './dirty-spans';
 import { isWindowStored, queryActiveAlarms, queryAlarmTransitions, queryChainNeighbours } from './stored-readings';
 import { deriveRange } from './vitals-recompute';
 
@@ -252,7 +252,7 @@ export class LateWindowsDeriver {
         w.alarmsPendingSinceMs = undefined;
       }
       w.running = true;
-      w.runningSpans = [...work.readings.map((r) => ({ fromMs: r.fromMs, toMs: r.toMs + 1 })), ...work.windows];
+      w.runningSpans = spansOf(work);
       this.running++;
       void this.run(w, work, mode).finally(() => {
         w.running = false;
